@@ -1,0 +1,1 @@
+console.log("medblocks CLI: commands arrive with the CLI issue");
