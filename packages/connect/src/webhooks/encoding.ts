@@ -1,0 +1,59 @@
+/** Byte/text encodings used by signing and verification. Web-standard globals only. */
+
+const HEX_DIGITS = "0123456789abcdef";
+const BYTE_TO_HEX: string[] = Array.from({ length: 256 }, (_, b) => HEX_DIGITS[b >> 4]! + HEX_DIGITS[b & 15]!);
+
+// -1 marks a character that is not a hex digit; both cases are accepted.
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE[HEX_DIGITS.charCodeAt(i)] = i;
+  HEX_VALUE[HEX_DIGITS.toUpperCase().charCodeAt(i)] = i;
+}
+
+/** Lowercase hex of `bytes`. */
+export function encodeHex(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += BYTE_TO_HEX[bytes[i]!]!;
+  return out;
+}
+
+/**
+ * Decodes hex into bytes, or `null` when `hex` is not exactly `byteLength` bytes of hex digits.
+ * An early `null` only reveals facts about the attacker-supplied string, never about the secret.
+ */
+export function decodeHex(hex: string, byteLength: number): Uint8Array | null {
+  if (hex.length !== byteLength * 2) return null;
+  const out = new Uint8Array(byteLength);
+  for (let i = 0; i < byteLength; i++) {
+    const hiCode = hex.charCodeAt(2 * i);
+    const loCode = hex.charCodeAt(2 * i + 1);
+    const hi = hiCode < 128 ? HEX_VALUE[hiCode]! : -1;
+    const lo = loCode < 128 ? HEX_VALUE[loCode]! : -1;
+    if ((hi | lo) < 0) return null;
+    out[i] = (hi << 4) | lo;
+  }
+  return out;
+}
+
+/** Standard (padded) base64 of `bytes`. Meant for short values such as MACs and keys. */
+export function encodeBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!);
+  return btoa(binary);
+}
+
+/** Decodes standard base64 (padding optional); throws on characters outside the alphabet. */
+export function decodeBase64(text: string): Uint8Array {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw new TypeError("not standard base64");
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Decodes UTF-8 strictly (throws `TypeError` on invalid sequences); a leading BOM is dropped. */
+export function decodeUtf8(bytes: Uint8Array): string {
+  return utf8Decoder.decode(bytes);
+}
