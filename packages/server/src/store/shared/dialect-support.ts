@@ -1,0 +1,22 @@
+import type { Kysely } from "kysely";
+import type { Database } from "./schema.js";
+
+/**
+ * What the shared queries need to know about the database underneath, in the spirit of Kysely's
+ * dialect adapters: a few facts and hooks, so `shared/` never branches on a dialect name.
+ */
+export interface DialectSupport {
+  readonly name: "sqlite" | "postgres";
+  /** Column type for epoch-millisecond times: INTEGER in SQLite, BIGINT in PostgreSQL. */
+  readonly timeType: "integer" | "bigint";
+  /**
+   * Whether `SELECT … FOR UPDATE / FOR KEY SHARE` exists. SQLite has no row locks; it serializes
+   * writers instead (every write transaction there starts with `BEGIN IMMEDIATE`).
+   */
+  readonly supportsRowLocks: boolean;
+  /**
+   * Runs before the migrator: creates what the migrations need (a PostgreSQL schema) and returns the
+   * schema Kysely's migration tables live in, or undefined for the database's only namespace.
+   */
+  prepareMigrations(db: Kysely<Database>): Promise<string | undefined>;
+}

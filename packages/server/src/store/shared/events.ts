@@ -1,0 +1,114 @@
+import type { Insertable, Kysely, Selectable } from "kysely";
+import type { EndpointEventQuery, EventRow, NewEvent, Page, Workspace } from "../store.js";
+import { fetchSizeFor, toPage } from "./pagination.js";
+import type { Database, EventsTable } from "./schema.js";
+
+/** Maps a row to the contract; the lease columns belong to the delivery engine and stay inside. */
+export function toEvent(row: Selectable<EventsTable>): EventRow {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    mode: row.mode,
+    endpointId: row.endpoint_id,
+    type: row.type,
+    payload: row.payload,
+    apiVersion: row.api_version,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    deliveredAt: row.delivered_at,
+    exhaustedAt: row.exhausted_at,
+    lastStatusCode: row.last_status_code,
+    lastResponseBody: row.last_response_body,
+    lastRedeliveredAt: row.last_redelivered_at,
+    createdAt: row.created_at,
+  };
+}
+
+export async function findEvent(db: Kysely<Database>, ws: Workspace, id: string): Promise<EventRow | undefined> {
+  const row = await db
+    .selectFrom("events")
+    .selectAll()
+    .where("id", "=", id)
+    .where("organization_id", "=", ws.organizationId)
+    .where("mode", "=", ws.mode)
+    .executeTakeFirst();
+  return row && toEvent(row);
+}
+
+/** One endpoint's events newest first, optionally only (un)delivered ones or one type. */
+export async function listEndpointEvents(
+  db: Kysely<Database>,
+  ws: Workspace,
+  endpointId: string,
+  query: EndpointEventQuery,
+): Promise<Page<EventRow>> {
+  const { limit, startingAfter, delivered, type } = query;
+  const rows = await db
+    .selectFrom("events")
+    .selectAll()
+    .where("endpoint_id", "=", endpointId)
+    .where("organization_id", "=", ws.organizationId)
+    .where("mode", "=", ws.mode)
+    .$if(delivered === true, (qb) => qb.where("delivered_at", "is not", null))
+    .$if(delivered === false, (qb) => qb.where("delivered_at", "is", null))
+    .$if(type !== undefined, (qb) => qb.where("type", "=", type as string))
+    .$if(startingAfter !== undefined, (qb) => qb.where("id", "<", startingAfter as string))
+    .orderBy("id", "desc")
+    .limit(fetchSizeFor(limit))
+    .execute();
+  return toPage(rows.map(toEvent), limit);
+}
+
+// Well under SQLite's bound-parameter limit (32766) and PostgreSQL's (65535) at 17 columns a row.
+const INSERT_CHUNK_ROWS = 500;
+
+/** Inserts fresh records (no attempt made yet) and returns them in the order given. */
+export async function insertEvents(db: Kysely<Database>, ws: Workspace, events: NewEvent[]): Promise<EventRow[]> {
+  const inserted: EventRow[] = [];
+  for (let start = 0; start < events.length; start += INSERT_CHUNK_ROWS) {
+    const values: Insertable<EventsTable>[] = events.slice(start, start + INSERT_CHUNK_ROWS).map((e) => ({
+      id: e.id,
+      organization_id: ws.organizationId,
+      mode: ws.mode,
+      endpoint_id: e.endpointId,
+      type: e.type,
+      payload: e.payload,
+      api_version: e.apiVersion,
+      attempts: 0,
+      next_attempt_at: e.nextAttemptAt,
+      delivered_at: null,
+      exhausted_at: null,
+      last_status_code: null,
+      last_response_body: null,
+      last_redelivered_at: null,
+      created_at: e.createdAt,
+      lease_owner: null,
+      lease_expires_at: null,
+    }));
+    const rows = await db.insertInto("events").values(values).returningAll().execute();
+    inserted.push(...inOrder(rows.map(toEvent), values.map((v) => v.id)));
+  }
+  return inserted;
+}
+
+/** The workspace's events with these ids, in the order of `ids`; ids no longer present are skipped. */
+export async function findEventsByIds(db: Kysely<Database>, ws: Workspace, ids: string[]): Promise<EventRow[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom("events")
+    .selectAll()
+    .where("id", "in", ids)
+    .where("organization_id", "=", ws.organizationId)
+    .where("mode", "=", ws.mode)
+    .execute();
+  return inOrder(rows.map(toEvent), ids);
+}
+
+// Neither RETURNING nor `IN (…)` promises an order, so callers' order is restored by id.
+function inOrder(events: EventRow[], ids: string[]): EventRow[] {
+  const byId = new Map(events.map((e) => [e.id, e]));
+  return ids.flatMap((id) => {
+    const event = byId.get(id);
+    return event === undefined ? [] : [event];
+  });
+}

@@ -1,0 +1,127 @@
+import type { Kysely } from "kysely";
+import type {
+  ApiKeyRow,
+  AttemptRow,
+  EndpointEventQuery,
+  EndpointPatch,
+  EndpointRow,
+  EndpointStatus,
+  EventRow,
+  NewEndpoint,
+  Organization,
+  Page,
+  PageQuery,
+  PublishInput,
+  PublishResult,
+  SecretRotation,
+  Store,
+  Workspace,
+} from "../store.js";
+import * as apiKeys from "./api-keys.js";
+import { listAttempts } from "./attempts.js";
+import type { DialectSupport } from "./dialect-support.js";
+import * as endpoints from "./endpoints.js";
+import { findEvent, listEndpointEvents } from "./events.js";
+import { runMigrations } from "./migrations.js";
+import { ensureOrganization, findOrganizationByName } from "./organizations.js";
+import { publish } from "./publish.js";
+import type { Database } from "./schema.js";
+import type { StoreLogger } from "./store-logger.js";
+
+/**
+ * The Store over any Kysely database. It only wires the contract to the query modules of this
+ * folder; what differs between SQLite and PostgreSQL comes in through `DialectSupport`.
+ */
+export class KyselyStore implements Store {
+  readonly dialect: "sqlite" | "postgres";
+
+  constructor(
+    /** The typed connection, for store-internal code and tests; not part of the contract. */
+    readonly db: Kysely<Database>,
+    private readonly support: DialectSupport,
+    readonly dataDirectory: string | null,
+    private readonly logger?: StoreLogger,
+  ) {
+    this.dialect = support.name;
+  }
+
+  migrate(): Promise<void> {
+    return runMigrations(this.db, this.support, this.logger);
+  }
+
+  close(): Promise<void> {
+    return this.db.destroy();
+  }
+
+  ensureOrganization(name: string, id: string, now: number): Promise<Organization> {
+    return ensureOrganization(this.db, name, id, now);
+  }
+
+  findOrganizationByName(name: string): Promise<Organization | undefined> {
+    return findOrganizationByName(this.db, name);
+  }
+
+  insertApiKey(key: ApiKeyRow): Promise<void> {
+    return apiKeys.insertApiKey(this.db, key);
+  }
+
+  findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | undefined> {
+    return apiKeys.findApiKeyByHash(this.db, keyHash);
+  }
+
+  listApiKeys(organizationId?: string): Promise<ApiKeyRow[]> {
+    return apiKeys.listApiKeys(this.db, organizationId);
+  }
+
+  revokeApiKey(id: string, now: number): Promise<boolean> {
+    return apiKeys.revokeApiKey(this.db, id, now);
+  }
+
+  countApiKeys(): Promise<number> {
+    return apiKeys.countApiKeys(this.db);
+  }
+
+  insertEndpoint(ws: Workspace, endpoint: NewEndpoint): Promise<EndpointRow> {
+    return endpoints.insertEndpoint(this.db, ws, endpoint);
+  }
+
+  countEndpoints(ws: Workspace): Promise<number> {
+    return endpoints.countEndpoints(this.db, ws);
+  }
+
+  findEndpoint(ws: Workspace, id: string): Promise<EndpointRow | undefined> {
+    return endpoints.findEndpoint(this.db, ws, id);
+  }
+
+  listEndpoints(ws: Workspace, query: PageQuery & { status?: EndpointStatus }): Promise<Page<EndpointRow>> {
+    return endpoints.listEndpoints(this.db, ws, query);
+  }
+
+  updateEndpoint(ws: Workspace, id: string, patch: EndpointPatch): Promise<EndpointRow | undefined> {
+    return endpoints.updateEndpoint(this.db, ws, id, patch);
+  }
+
+  rotateSecret(ws: Workspace, id: string, rotation: SecretRotation): Promise<EndpointRow | undefined> {
+    return endpoints.rotateSecret(this.db, ws, id, rotation);
+  }
+
+  deleteEndpoint(ws: Workspace, id: string): Promise<boolean> {
+    return endpoints.deleteEndpoint(this.db, this.support, ws, id);
+  }
+
+  publish(ws: Workspace, input: PublishInput): Promise<PublishResult> {
+    return publish(this.db, this.support, ws, input);
+  }
+
+  findEvent(ws: Workspace, id: string): Promise<EventRow | undefined> {
+    return findEvent(this.db, ws, id);
+  }
+
+  listEndpointEvents(ws: Workspace, endpointId: string, query: EndpointEventQuery): Promise<Page<EventRow>> {
+    return listEndpointEvents(this.db, ws, endpointId, query);
+  }
+
+  listAttempts(ws: Workspace, eventId: string, query: PageQuery): Promise<Page<AttemptRow>> {
+    return listAttempts(this.db, ws, eventId, query);
+  }
+}

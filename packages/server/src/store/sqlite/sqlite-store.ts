@@ -1,0 +1,51 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely } from "kysely";
+import type { DialectSupport } from "../shared/dialect-support.js";
+import { KyselyStore } from "../shared/kysely-store.js";
+import type { Database } from "../shared/schema.js";
+import type { StoreLogger } from "../shared/store-logger.js";
+import { WriterSqliteDialect } from "./sqlite-dialect.js";
+
+export const SQLITE_MEMORY = ":memory:";
+
+// How long a writer waits for another process's write transaction before failing with SQLITE_BUSY.
+const BUSY_TIMEOUT_MS = 5_000;
+
+export const sqliteSupport: DialectSupport = {
+  name: "sqlite",
+  timeType: "integer",
+  supportsRowLocks: false,
+  // One database, one namespace: nothing to create, and Kysely's tables sit beside ours.
+  prepareMigrations: async () => undefined,
+};
+
+/** Opens (creating if needed) the database file at `location`, relative to the working directory. */
+export function openSqliteStore(location: string, logger?: StoreLogger): KyselyStore {
+  const inMemory = location === SQLITE_MEMORY;
+  const path = inMemory ? location : resolve(location);
+  if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+
+  let database: BetterSqlite3.Database;
+  try {
+    database = new BetterSqlite3(path, { timeout: BUSY_TIMEOUT_MS });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Cannot open SQLite database at ${path}: ${reason}`, { cause: error });
+  }
+
+  // WAL lets readers (the API) run while a writer (a delivery) commits; NORMAL sync is durable
+  // across process crashes in WAL mode and only risks the last commits on power loss.
+  const journalMode = database.pragma("journal_mode = WAL", { simple: true }) as string;
+  if (!inMemory && journalMode.toLowerCase() !== "wal") {
+    logger?.warn({ path, journalMode }, "SQLite could not enable WAL; concurrent readers will block on writes");
+  }
+  database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  database.pragma("synchronous = NORMAL");
+  // Off by default in SQLite; the schema's cascades and references rely on it.
+  database.pragma("foreign_keys = ON");
+
+  const db = new Kysely<Database>({ dialect: new WriterSqliteDialect({ database }) });
+  return new KyselyStore(db, sqliteSupport, inMemory ? null : dirname(path), logger);
+}

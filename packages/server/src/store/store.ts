@@ -1,0 +1,226 @@
+/**
+ * The storage contract of the service, in domain verbs. Routes and the delivery engine talk to this
+ * interface only; `createStore(url)` picks the SQLite or PostgreSQL implementation.
+ *
+ * Conventions: times are epoch milliseconds (numbers); JSON columns are exposed parsed; every query
+ * that touches customer data is scoped to a workspace (an organization in one mode), so one
+ * organization's ids are invisible to another's keys.
+ */
+
+export type Mode = "sandbox" | "live";
+
+/** An organization in one mode: the unit of tenancy. Sandbox and live data never mix. */
+export interface Workspace {
+  organizationId: string;
+  mode: Mode;
+}
+
+export interface Organization {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface ApiKeyRow {
+  id: string;
+  organizationId: string;
+  mode: Mode;
+  /** SHA-256 hex of the whole key; the key itself is never stored. */
+  keyHash: string;
+  /** A short, non-secret hint such as `mb_sk_sbx_…a1b2` for listings. */
+  hint: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export type EndpointStatus = "active" | "disabled";
+/** Why an endpoint is disabled: by its owner, by exhausting an event's retries, or by a 410 answer. */
+export type DisabledReason = "manual" | "exhausted" | "gone";
+
+export interface EndpointRow {
+  id: string;
+  organizationId: string;
+  mode: Mode;
+  url: string;
+  events: string[];
+  status: EndpointStatus;
+  disabledReason: DisabledReason | null;
+  description: string | null;
+  metadata: Record<string, string>;
+  apiVersion: string;
+  /** The current signing secret, encrypted at rest (see domain/secret-box.ts). */
+  secretCiphertext: string;
+  /** The secret replaced by the last rotation, still signing until `previousSecretExpiresAt`. */
+  previousSecretCiphertext: string | null;
+  previousSecretExpiresAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface EventRow {
+  id: string;
+  organizationId: string;
+  mode: Mode;
+  endpointId: string;
+  type: string;
+  /** The exact envelope bytes delivered to the receiver (JSON text). */
+  payload: string;
+  apiVersion: string;
+  attempts: number;
+  nextAttemptAt: number | null;
+  deliveredAt: number | null;
+  /** Set when the last scheduled attempt failed; such records are purged after retention. */
+  exhaustedAt: number | null;
+  lastStatusCode: number | null;
+  lastResponseBody: string | null;
+  lastRedeliveredAt: number | null;
+  createdAt: number;
+}
+
+export type AttemptTrigger = "automatic" | "manual";
+export type AttemptOutcome = "delivered" | "http_error" | "timeout" | "connection_error" | "blocked";
+
+export interface AttemptRow {
+  id: string;
+  eventId: string;
+  endpointId: string;
+  organizationId: string;
+  attempt: number;
+  trigger: AttemptTrigger;
+  startedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  outcome: AttemptOutcome;
+  error: string | null;
+  responseBody: string | null;
+}
+
+export interface Page<T> {
+  data: T[];
+  hasMore: boolean;
+}
+
+/** Keyset pagination over ULID ids: newest first unless a method says otherwise. */
+export interface PageQuery {
+  limit: number;
+  /** Return rows strictly after this id in the listing order. */
+  startingAfter?: string;
+}
+
+export interface NewEndpoint {
+  id: string;
+  url: string;
+  events: string[];
+  description: string | null;
+  metadata: Record<string, string>;
+  apiVersion: string;
+  secretCiphertext: string;
+  now: number;
+}
+
+export interface EndpointPatch {
+  url?: string;
+  events?: string[];
+  description?: string | null;
+  metadata?: Record<string, string>;
+  status?: EndpointStatus;
+  disabledReason?: DisabledReason | null;
+  now: number;
+}
+
+export interface SecretRotation {
+  secretCiphertext: string;
+  /** The old secret keeps signing until then; null drops it at once. */
+  previousSecretCiphertext: string | null;
+  previousSecretExpiresAt: number | null;
+  now: number;
+}
+
+/** One event record to insert by `publish`: built by the domain for each matching endpoint. */
+export interface NewEvent {
+  id: string;
+  endpointId: string;
+  type: string;
+  payload: string;
+  apiVersion: string;
+  /** `now` for an active endpoint; null for a disabled one (nothing is attempted until recovered). */
+  nextAttemptAt: number | null;
+  createdAt: number;
+}
+
+export interface PublishInput {
+  type: string;
+  now: number;
+  /** With a key, a repeat within the retention window returns the first result and inserts nothing. */
+  idempotency?: { key: string; fingerprint: string; expiresAt: number };
+  /** Called inside the transaction with every endpoint of the workspace subscribed to `type`. */
+  buildEvents(endpoints: EndpointRow[]): NewEvent[];
+}
+
+export type PublishResult =
+  | { kind: "created"; events: EventRow[] }
+  | { kind: "replayed"; events: EventRow[] }
+  /** The key was used before with a different request. */
+  | { kind: "idempotency_conflict" };
+
+export interface EndpointEventQuery extends PageQuery {
+  delivered?: boolean;
+  type?: string;
+}
+
+/** An event claimed by a worker for one attempt, with what the sender needs. */
+export interface ClaimedEvent {
+  event: EventRow;
+  endpoint: EndpointRow;
+}
+
+export interface AttemptResult {
+  attempt: Omit<AttemptRow, "id" | "eventId" | "endpointId" | "organizationId" | "attempt"> & { id: string };
+  /** The record after the attempt. */
+  nextAttemptAt: number | null;
+  deliveredAt: number | null;
+  exhaustedAt: number | null;
+  /** Disable the endpoint with this reason (exhaustion or 410), in the same transaction. */
+  disableEndpoint?: DisabledReason;
+}
+
+export interface Store {
+  readonly dialect: "sqlite" | "postgres";
+  /**
+   * The absolute directory holding the SQLite database file, where files that belong with the data
+   * (the generated encryption key) live; null for PostgreSQL and for an in-memory database.
+   */
+  readonly dataDirectory: string | null;
+  /** Brings the schema up to date; safe to call from several processes at once. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // Organizations and API keys (not workspace-scoped: they define the workspaces).
+  ensureOrganization(name: string, id: string, now: number): Promise<Organization>;
+  findOrganizationByName(name: string): Promise<Organization | undefined>;
+  insertApiKey(key: ApiKeyRow): Promise<void>;
+  /** The key with that hash, unless revoked. */
+  findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | undefined>;
+  listApiKeys(organizationId?: string): Promise<ApiKeyRow[]>;
+  /** Revokes by id; false when no such unrevoked key. */
+  revokeApiKey(id: string, now: number): Promise<boolean>;
+  countApiKeys(): Promise<number>;
+
+  // Endpoints.
+  insertEndpoint(ws: Workspace, endpoint: NewEndpoint): Promise<EndpointRow>;
+  countEndpoints(ws: Workspace): Promise<number>;
+  findEndpoint(ws: Workspace, id: string): Promise<EndpointRow | undefined>;
+  listEndpoints(ws: Workspace, query: PageQuery & { status?: EndpointStatus }): Promise<Page<EndpointRow>>;
+  /** Undefined when not found. Setting status `active` resumes the endpoint's pending events. */
+  updateEndpoint(ws: Workspace, id: string, patch: EndpointPatch): Promise<EndpointRow | undefined>;
+  rotateSecret(ws: Workspace, id: string, rotation: SecretRotation): Promise<EndpointRow | undefined>;
+  /** Deletes the endpoint with its events and attempts; false when not found. */
+  deleteEndpoint(ws: Workspace, id: string): Promise<boolean>;
+
+  // Events.
+  publish(ws: Workspace, input: PublishInput): Promise<PublishResult>;
+  findEvent(ws: Workspace, id: string): Promise<EventRow | undefined>;
+  listEndpointEvents(ws: Workspace, endpointId: string, query: EndpointEventQuery): Promise<Page<EventRow>>;
+  /** The attempt log of one event, oldest first. */
+  listAttempts(ws: Workspace, eventId: string, query: PageQuery): Promise<Page<AttemptRow>>;
+}
