@@ -1,2 +1,3 @@
-console.error("The Medblocks webhook service is not built yet.");
-process.exit(1);
+import { main } from "./run.js";
+
+await main();

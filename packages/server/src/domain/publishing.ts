@@ -1,0 +1,100 @@
+import { createHash } from "node:crypto";
+import { WEBHOOK_EVENT_TYPES } from "@medblocks/connect";
+import type { DomainContext } from "./context.js";
+import { conflict, invalidData } from "./errors.js";
+import { newId } from "./ids.js";
+import type { EventRow, NewEvent, Workspace } from "../store/store.js";
+
+/**
+ * Publishing a fact (SPEC §6): one event record per subscribed endpoint, written in one transaction
+ * with its first schedule, so that nothing published is lost between the request and delivery.
+ */
+
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+export interface Fact {
+  type: string;
+  data: { object: object };
+}
+
+export interface PublishOptions {
+  /** The same key within 24 h returns the first result and creates nothing. */
+  idempotencyKey?: string;
+}
+
+export interface Published {
+  events: EventRow[];
+  /** True when an earlier publish with the same idempotency key answered. */
+  replayed: boolean;
+}
+
+const KNOWN_TYPES = new Set<string>(WEBHOOK_EVENT_TYPES);
+
+/** The delivered body: keys in the order SPEC §2 gives, serialized once and stored byte for byte. */
+function envelope(id: string, fact: Fact, apiVersion: string, createdAt: number): string {
+  return JSON.stringify({
+    id,
+    object: "event",
+    type: fact.type,
+    api_version: apiVersion,
+    created_at: new Date(createdAt).toISOString(),
+    data: { object: fact.data.object },
+  });
+}
+
+function checkFact(fact: Fact): void {
+  if (!KNOWN_TYPES.has(fact.type)) {
+    throw invalidData("type", `Unknown event type '${fact.type}'. Known types: ${WEBHOOK_EVENT_TYPES.join(", ")}.`);
+  }
+  const object = fact.data?.object;
+  if (typeof object !== "object" || object === null || Array.isArray(object)) {
+    throw invalidData("data.object", "'data.object' must be a JSON object: the resource the event is about.");
+  }
+}
+
+function checkIdempotencyKey(key: string): void {
+  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key)) {
+    throw invalidData(
+      "Idempotency-Key",
+      `The Idempotency-Key header must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters without spaces.`,
+    );
+  }
+}
+
+export async function publishFact(ctx: DomainContext, ws: Workspace, fact: Fact, options: PublishOptions = {}): Promise<Published> {
+  checkFact(fact);
+  const now = ctx.clock();
+  let idempotency;
+  if (options.idempotencyKey !== undefined) {
+    checkIdempotencyKey(options.idempotencyKey);
+    const fingerprint = createHash("sha256").update(JSON.stringify([fact.type, fact.data])).digest("hex");
+    idempotency = { key: options.idempotencyKey, fingerprint, expiresAt: now + IDEMPOTENCY_WINDOW_MS };
+  }
+  const result = await ctx.store.publish(ws, {
+    type: fact.type,
+    now,
+    ...(idempotency && { idempotency }),
+    buildEvents: (endpoints) =>
+      endpoints.map((endpoint): NewEvent => {
+        const id = newId("evt", now);
+        return {
+          id,
+          endpointId: endpoint.id,
+          type: fact.type,
+          payload: envelope(id, fact, endpoint.apiVersion, now),
+          apiVersion: endpoint.apiVersion,
+          // A disabled endpoint keeps a record of what it missed; recover or redeliver sends it later.
+          nextAttemptAt: endpoint.status === "active" ? now : null,
+          createdAt: now,
+        };
+      }),
+  });
+  if (result.kind === "idempotency_conflict") {
+    throw conflict(
+      "This Idempotency-Key was already used with a different request in the last 24 hours. Use a new key for a new fact.",
+    );
+  }
+  if (result.kind === "created" && result.events.length > 0) ctx.onEventsPublished?.(result.events.length);
+  return { events: result.events, replayed: result.kind === "replayed" };
+}

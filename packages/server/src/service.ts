@@ -1,0 +1,108 @@
+import { Registry, collectDefaultMetrics } from "prom-client";
+import pino, { type Logger } from "pino";
+import { buildApp, LOG_REDACT, type App } from "./api/app.js";
+import { bootstrapApiKey, type MintedKey } from "./bootstrap.js";
+import type { Config } from "./config.js";
+import type { DomainContext } from "./domain/context.js";
+import { resolveHostWithDns, type ResolveHost } from "./domain/endpoint-url.js";
+import { publishFact, type Fact, type PublishOptions } from "./domain/publishing.js";
+import { createSecretBox } from "./domain/secret-box.js";
+import { resolveEncryptionKey } from "./encryption-key.js";
+import { createStore } from "./store/create-store.js";
+import type { Store, Workspace } from "./store/store.js";
+
+export interface ServiceOptions {
+  logger?: Logger;
+  /** DNS for endpoint URL checks; tests inject a fixed table. */
+  resolveHost?: ResolveHost;
+  clock?: () => number;
+  /** Called with a freshly minted bootstrap key (first start); the default prints it to stdout. */
+  onBootstrapKey?: (minted: MintedKey) => void;
+}
+
+export interface Service {
+  config: Config;
+  store: Store;
+  ctx: DomainContext;
+  /** The HTTP API, when this process serves it (roles `api` and `all`). */
+  app: App | null;
+  /** The address the API listens on, e.g. `http://127.0.0.1:8700`. */
+  url: string | null;
+  /** In-process publishing for the platform (SPEC §6): no API key, no live-mode restriction. */
+  publish(workspace: Workspace, fact: Fact, options?: PublishOptions): ReturnType<typeof publishFact>;
+  close(): Promise<void>;
+}
+
+export function createLogger(level: string): Logger {
+  return pino({ level, redact: LOG_REDACT, base: { service: "medblocks-webhooks" } });
+}
+
+function printBootstrapKey(minted: MintedKey): void {
+  process.stdout.write(
+    [
+      "",
+      `Created organization "${minted.organizationName}" with a sandbox API key. It is shown only this once:`,
+      "",
+      `    MEDBLOCKS_API_KEY=${minted.key}`,
+      "",
+      "Only its hash is stored. Mint more with: npx medblocks keys create --org default",
+      "",
+    ].join("\n") + "\n",
+  );
+}
+
+/** Opens storage, applies migrations and bootstrap, and starts what `config.role` asks for. */
+export async function startService(config: Config, options: ServiceOptions = {}): Promise<Service> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const store = await createStore(config.databaseUrl, { logger });
+  try {
+    await store.migrate();
+    const { key, source } = resolveEncryptionKey(config.encryptionKey, store);
+    if (source === "generated-file") logger.info({ directory: store.dataDirectory }, "generated an encryption key for endpoint secrets");
+    if (source === "ephemeral") logger.warn("in-memory database: endpoint secrets are sealed with a key that dies with this process");
+
+    const minted = await bootstrapApiKey(store, config.bootstrapApiKey);
+    if (minted) (options.onBootstrapKey ?? printBootstrapKey)(minted);
+
+    const ctx: DomainContext = {
+      store,
+      secrets: createSecretBox(key),
+      resolveHost: options.resolveHost ?? resolveHostWithDns,
+      clock: options.clock ?? Date.now,
+      allowPrivateNetworks: config.allowPrivateNetworks,
+      livePublish: config.livePublish,
+    };
+
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics, prefix: "medblocks_" });
+
+    let app: App | null = null;
+    let url: string | null = null;
+    if (config.role !== "worker") {
+      app = await buildApp({ ctx, metrics, logger });
+      await app.listen({ port: config.port, host: config.host });
+      const address = app.server.address();
+      const port = typeof address === "object" && address ? address.port : config.port;
+      url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+      logger.info({ url, role: config.role, database: store.dialect }, "Medblocks webhook service listening");
+    }
+
+    let closing: Promise<void> | undefined;
+    return {
+      config,
+      store,
+      ctx,
+      app,
+      url,
+      publish: (workspace, fact, publishOptions) => publishFact(ctx, workspace, fact, publishOptions),
+      close: () =>
+        (closing ??= (async () => {
+          await app?.close();
+          await store.close();
+        })()),
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
