@@ -62,5 +62,5 @@ export function openPostgresStore(url: string, logger?: StoreLogger): KyselyStor
   // process. The pool drops the client and the next query reconnects.
   pool.on("error", (error) => logger?.warn({ err: error }, "idle PostgreSQL connection failed"));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return new KyselyStore(db, postgresSupport(target.schema), null, logger);
+  return new KyselyStore({ db, support: postgresSupport(target.schema), dataDirectory: null, logger });
 }

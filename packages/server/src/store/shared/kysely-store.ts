@@ -28,6 +28,15 @@ import { publish } from "./publish.js";
 import type { Database } from "./schema.js";
 import type { StoreLogger } from "./store-logger.js";
 
+export interface KyselyStoreOptions {
+  db: Kysely<Database>;
+  support: DialectSupport;
+  dataDirectory: string | null;
+  logger?: StoreLogger | undefined;
+  /** Gives the connection back; defaults to destroying it. */
+  release?: () => Promise<void>;
+}
+
 /**
  * The Store over any Kysely database. It only wires the contract to the query modules of this
  * folder; what differs between SQLite and PostgreSQL comes in through `DialectSupport`.
@@ -35,22 +44,31 @@ import type { StoreLogger } from "./store-logger.js";
 export class KyselyStore implements Store {
   readonly dialect: "sqlite" | "postgres";
 
-  constructor(
-    /** The typed connection, for store-internal code and tests; not part of the contract. */
-    readonly db: Kysely<Database>,
-    private readonly support: DialectSupport,
-    readonly dataDirectory: string | null,
-    private readonly logger?: StoreLogger,
-  ) {
-    this.dialect = support.name;
+  readonly dataDirectory: string | null;
+  /** The typed connection, for store-internal code and tests; not part of the contract. */
+  readonly db: Kysely<Database>;
+  readonly #support: DialectSupport;
+  readonly #logger: StoreLogger | undefined;
+  readonly #release: () => Promise<void>;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: KyselyStoreOptions) {
+    this.db = options.db;
+    this.#support = options.support;
+    this.dialect = options.support.name;
+    this.dataDirectory = options.dataDirectory;
+    this.#logger = options.logger;
+    this.#release = options.release ?? (() => options.db.destroy());
   }
 
   migrate(): Promise<void> {
-    return runMigrations(this.db, this.support, this.logger);
+    return runMigrations(this.db, this.#support, this.#logger);
   }
 
+  /** Idempotent: a second call waits for the first instead of releasing a shared connection twice. */
   close(): Promise<void> {
-    return this.db.destroy();
+    this.#closing ??= this.#release();
+    return this.#closing;
   }
 
   ensureOrganization(name: string, id: string, now: number): Promise<Organization> {
@@ -106,11 +124,11 @@ export class KyselyStore implements Store {
   }
 
   deleteEndpoint(ws: Workspace, id: string): Promise<boolean> {
-    return endpoints.deleteEndpoint(this.db, this.support, ws, id);
+    return endpoints.deleteEndpoint(this.db, this.#support, ws, id);
   }
 
   publish(ws: Workspace, input: PublishInput): Promise<PublishResult> {
-    return publish(this.db, this.support, ws, input);
+    return publish(this.db, this.#support, ws, input);
   }
 
   findEvent(ws: Workspace, id: string): Promise<EventRow | undefined> {

@@ -1,11 +1,12 @@
-import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { mkdirSync, realpathSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely } from "kysely";
 import type { DialectSupport } from "../shared/dialect-support.js";
 import { KyselyStore } from "../shared/kysely-store.js";
 import type { Database } from "../shared/schema.js";
 import type { StoreLogger } from "../shared/store-logger.js";
+import { acquireConnection, releaseConnection } from "./sqlite-connections.js";
 import { WriterSqliteDialect } from "./sqlite-dialect.js";
 
 export const SQLITE_MEMORY = ":memory:";
@@ -23,10 +24,31 @@ export const sqliteSupport: DialectSupport = {
 
 /** Opens (creating if needed) the database file at `location`, relative to the working directory. */
 export function openSqliteStore(location: string, logger?: StoreLogger): KyselyStore {
-  const inMemory = location === SQLITE_MEMORY;
-  const path = inMemory ? location : resolve(location);
-  if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+  if (location === SQLITE_MEMORY) {
+    // Every in-memory database is private to its connection: nothing to share or to keep on disk.
+    const db = connect(SQLITE_MEMORY, logger);
+    return new KyselyStore({ db, support: sqliteSupport, dataDirectory: null, logger });
+  }
+  const path = canonicalPath(location);
+  const db = acquireConnection(path, () => connect(path, logger));
+  return new KyselyStore({
+    db,
+    support: sqliteSupport,
+    dataDirectory: dirname(path),
+    logger,
+    release: () => releaseConnection(path),
+  });
+}
 
+// The same file reached through a relative path, `..` or a symlinked directory must map to one
+// shared connection, so the directory is created and then resolved to its real path.
+function canonicalPath(location: string): string {
+  const absolute = resolve(location);
+  mkdirSync(dirname(absolute), { recursive: true });
+  return join(realpathSync(dirname(absolute)), basename(absolute));
+}
+
+function connect(path: string, logger: StoreLogger | undefined): Kysely<Database> {
   let database: BetterSqlite3.Database;
   try {
     database = new BetterSqlite3(path, { timeout: BUSY_TIMEOUT_MS });
@@ -37,8 +59,8 @@ export function openSqliteStore(location: string, logger?: StoreLogger): KyselyS
 
   // WAL lets readers (the API) run while a writer (a delivery) commits; NORMAL sync is durable
   // across process crashes in WAL mode and only risks the last commits on power loss.
-  const journalMode = database.pragma("journal_mode = WAL", { simple: true }) as string;
-  if (!inMemory && journalMode.toLowerCase() !== "wal") {
+  const journalMode = String(database.pragma("journal_mode = WAL", { simple: true }));
+  if (path !== SQLITE_MEMORY && journalMode.toLowerCase() !== "wal") {
     logger?.warn({ path, journalMode }, "SQLite could not enable WAL; concurrent readers will block on writes");
   }
   database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -46,6 +68,5 @@ export function openSqliteStore(location: string, logger?: StoreLogger): KyselyS
   // Off by default in SQLite; the schema's cascades and references rely on it.
   database.pragma("foreign_keys = ON");
 
-  const db = new Kysely<Database>({ dialect: new WriterSqliteDialect({ database }) });
-  return new KyselyStore(db, sqliteSupport, inMemory ? null : dirname(path), logger);
+  return new Kysely<Database>({ dialect: new WriterSqliteDialect({ database }) });
 }
