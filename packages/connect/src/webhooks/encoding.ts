@@ -22,17 +22,23 @@ export function encodeHex(bytes: Uint8Array): string {
  * An early `null` only reveals facts about the attacker-supplied string, never about the secret.
  */
 export function decodeHex(hex: string, byteLength: number): Uint8Array | null {
-  if (hex.length !== byteLength * 2) return null;
   const out = new Uint8Array(byteLength);
+  return decodeHexInto(hex, out) ? out : null;
+}
+
+/** Decodes hex into `out` (all of it); false when `hex` is not exactly `out.length` bytes of hex. */
+export function decodeHexInto(hex: string, out: Uint8Array): boolean {
+  const byteLength = out.length;
+  if (hex.length !== byteLength * 2) return false;
   for (let i = 0; i < byteLength; i++) {
     const hiCode = hex.charCodeAt(2 * i);
     const loCode = hex.charCodeAt(2 * i + 1);
     const hi = hiCode < 128 ? HEX_VALUE[hiCode]! : -1;
     const lo = loCode < 128 ? HEX_VALUE[loCode]! : -1;
-    if ((hi | lo) < 0) return null;
+    if ((hi | lo) < 0) return false;
     out[i] = (hi << 4) | lo;
   }
-  return out;
+  return true;
 }
 
 /** Standard (padded) base64 of `bytes`. Meant for short values such as MACs and keys. */

@@ -43,6 +43,11 @@ describe("parseSignatureHeader", () => {
     expect(() => parseSignatureHeader(header)).toThrow(expect.objectContaining({ reason }));
   });
 
+  it("finds entries after a long run of entries without '='", () => {
+    const header = `${"junk,".repeat(5000)}t=5,${"x,".repeat(5000)}v1=${A}`;
+    expect(parseSignatureHeader(header)).toEqual({ timestamp: 5, signatures: [A] });
+  });
+
   it("quotes a bad header in the message, truncated", () => {
     expect(() => parseSignatureHeader(`v1=${"c".repeat(500)}`)).toThrow(/expected `t=<unix seconds>,v1=<hex>`.*c…"/);
   });

@@ -9,6 +9,26 @@ export interface ParsedSignatureHeader {
 }
 
 const EXPECTED_FORMAT = "expected `t=<unix seconds>,v1=<hex>`";
+const T = 0x74; // "t"
+const V = 0x76; // "v"
+const ONE = 0x31; // "1"
+
+/** Space, tab and the other ASCII whitespace that `String.prototype.trim` would remove. */
+function isSpace(code: number): boolean {
+  return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+}
+
+/** Decimal digits in `text[start, end)` as a number, or -1 (empty, non-digit, over 15 digits). */
+function parseSeconds(text: string, start: number, end: number): number {
+  if (end === start || end - start > 15) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
 
 /** Quotes a header value in an error message without flooding logs. */
 function quote(header: string): string {
@@ -41,28 +61,46 @@ export function parseSignatureHeader(header: unknown): ParsedSignatureHeader {
     );
   }
 
+  // Hand-rolled scan (no split/trim/regex): this runs on every delivery a receiver gets.
   let timestamp = -1;
   const signatures: string[] = [];
-  for (const entry of header.split(",")) {
-    const eq = entry.indexOf("=");
-    if (eq === -1) continue;
-    const key = entry.slice(0, eq).trim();
-    if (key === "v1") {
-      const value = entry.slice(eq + 1).trim();
-      if (value !== "") signatures.push(value);
-    } else if (key === "t") {
-      const value = entry.slice(eq + 1).trim();
-      const parsed = /^\d{1,15}$/.test(value) ? Number(value) : -1;
-      if (parsed < 0 || timestamp !== -1) {
-        throw new MedblocksSignatureError(
-          "malformed_header",
-          timestamp !== -1
-            ? `The Medblocks-Signature header has more than one \`t=\` entry (${EXPECTED_FORMAT}): ${quote(header)}.`
-            : `The Medblocks-Signature header's \`t=\` is not a non-negative integer (${EXPECTED_FORMAT}): ${quote(header)}.`,
-        );
+  const length = header.length;
+  // The next "=" at or after the current entry, searched again only once passed, so a long
+  // header of entries without "=" stays linear.
+  let eq = -2;
+  for (let start = 0; start <= length; ) {
+    let end = header.indexOf(",", start);
+    if (end === -1) end = length;
+    if (eq !== -1 && eq < start) eq = header.indexOf("=", start);
+    if (eq !== -1 && eq < end) {
+      let keyStart = start;
+      let keyEnd = eq;
+      while (keyStart < keyEnd && isSpace(header.charCodeAt(keyStart))) keyStart++;
+      while (keyEnd > keyStart && isSpace(header.charCodeAt(keyEnd - 1))) keyEnd--;
+      let valueStart = eq + 1;
+      let valueEnd = end;
+      while (valueStart < valueEnd && isSpace(header.charCodeAt(valueStart))) valueStart++;
+      while (valueEnd > valueStart && isSpace(header.charCodeAt(valueEnd - 1))) valueEnd--;
+      const keyLength = keyEnd - keyStart;
+      if (keyLength === 2 && header.charCodeAt(keyStart) === V && header.charCodeAt(keyStart + 1) === ONE) {
+        if (valueEnd > valueStart) signatures.push(header.slice(valueStart, valueEnd));
+      } else if (keyLength === 1 && header.charCodeAt(keyStart) === T) {
+        if (timestamp !== -1) {
+          throw new MedblocksSignatureError(
+            "malformed_header",
+            `The Medblocks-Signature header has more than one \`t=\` entry (${EXPECTED_FORMAT}): ${quote(header)}.`,
+          );
+        }
+        timestamp = parseSeconds(header, valueStart, valueEnd);
+        if (timestamp === -1) {
+          throw new MedblocksSignatureError(
+            "malformed_header",
+            `The Medblocks-Signature header's \`t=\` is not a non-negative integer (${EXPECTED_FORMAT}): ${quote(header)}.`,
+          );
+        }
       }
-      timestamp = parsed;
     }
+    start = end + 1;
   }
 
   if (timestamp === -1) {

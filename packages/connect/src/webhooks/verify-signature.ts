@@ -1,5 +1,5 @@
 import type { CryptoProvider } from "./crypto/crypto-provider.js";
-import { decodeHex } from "./encoding.js";
+import { decodeHexInto } from "./encoding.js";
 import { toRawBytes } from "./raw-body.js";
 import { MedblocksSignatureError } from "./signature-error.js";
 import { parseSignatureHeader } from "./signature-header.js";
@@ -73,12 +73,14 @@ function noMatchMessage(secret: string): string {
   return hints.join(" ");
 }
 
+// Scratch space for one decoded candidate. Safe to share: decoding and comparing never await.
+const candidateBytes = new Uint8Array(HMAC_SHA256_BYTES);
+
 /** True when any candidate equals `expected`; each comparison is constant-time. */
 function matchesAny(provider: CryptoProvider, expected: Uint8Array, candidates: readonly string[]): boolean {
   let matched = false;
-  for (const candidate of candidates) {
-    const bytes = decodeHex(candidate, HMAC_SHA256_BYTES);
-    if (bytes !== null && provider.timingSafeEqual(expected, bytes)) matched = true;
+  for (let i = 0; i < candidates.length; i++) {
+    if (decodeHexInto(candidates[i]!, candidateBytes) && provider.timingSafeEqual(expected, candidateBytes)) matched = true;
   }
   return matched;
 }
