@@ -58,4 +58,3 @@ export {
   type SignatureErrorReason,
 } from "./webhooks/signature-error.js";
 export { DEFAULT_TOLERANCE_SECONDS, type VerifyOptions } from "./webhooks/verify-signature.js";
-export type { CryptoProvider } from "./webhooks/crypto/crypto-provider.js";

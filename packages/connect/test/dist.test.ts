@@ -1,8 +1,10 @@
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EdgeVM } from "@edge-runtime/vm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { distDir, ensureFreshBuild, packageDir, runNode } from "./dist-build.js";
+import { distDir, ensureFreshBuild, packageDir, repoRoot, runNode } from "./dist-build.js";
 
 // The built package, as users get it: which file each export condition picks, what the web build
 // may import, and the web build actually running in an edge runtime.
@@ -82,6 +84,45 @@ describe("package exports", () => {
     expect(distTargets.filter((t) => t.endsWith(".d.ts") || t.endsWith(".d.cts")).length).toBeGreaterThanOrEqual(12);
     for (const target of distTargets) expect(() => readFileSync(join(packageDir, target))).not.toThrow();
     expect(pkg.dependencies ?? {}).toEqual({});
+  });
+
+  it("its types compile for ESM and CJS consumers with neither DOM nor Node types", () => {
+    const dir = mkdtempSync(join(tmpdir(), "medblocks-consumer-"));
+    try {
+      mkdirSync(join(dir, "node_modules/@medblocks"), { recursive: true });
+      symlinkSync(packageDir, join(dir, "node_modules/@medblocks/connect"), "dir");
+      const compilerOptions = { strict: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", lib: ["ES2022"], types: [], noEmit: true };
+      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["esm.mts", "cjs.cts"] }));
+      writeFileSync(
+        join(dir, "esm.mts"),
+        `import { Medblocks, MedblocksSignatureError, constructEvent, signDeliveryHeaders, type WebhookEvent } from "@medblocks/connect";
+export async function receive(body: string, header: string | null): Promise<string> {
+  try {
+    const event: WebhookEvent = await Medblocks.webhooks.constructEvent(body, header, "whsec_x", { tolerance: 300 });
+    const again = await constructEvent(new Uint8Array(0), header, "whsec_x");
+    const headers: Record<string, string> = await signDeliveryHeaders({ id: again.id, payload: body, secrets: ["whsec_eA=="], timestamp: 1 });
+    if (event.type === "records.sync.failed") return event.data.object.error_message + headers["webhook-id"];
+    return event.type;
+  } catch (error) {
+    if (error instanceof MedblocksSignatureError) return error.reason;
+    throw error;
+  }
+}
+`,
+      );
+      writeFileSync(
+        join(dir, "cjs.cts"),
+        `import { Medblocks, fixtures, errorFromResponse, MedblocksRateLimitError } from "@medblocks/connect";
+export const patient: string = fixtures.patientFlowCompleted({ patient_id: "p" }).data.object.patient_id;
+export const header: Promise<string> = Medblocks.webhooks.generateTestHeader({ payload: patient, secret: "whsec_x" });
+const error = errorFromResponse(429, "{}", { "retry-after": "1" });
+export const retry: number | null = error instanceof MedblocksRateLimitError ? error.retryAfter : null;
+`,
+      );
+      execFileSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", dir], { encoding: "utf8", timeout: 60_000 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("VERSION matches package.json", () => {
