@@ -57,6 +57,31 @@ function checkSigningInput(options: SignMedblocksSignatureOptions): string | Uin
   throw new TypeError("payload must be the body to send, as a string or Uint8Array.");
 }
 
+function checkId(id: unknown): void {
+  if (typeof id !== "string" || id === "") throw new TypeError("id must be a non-empty string (the event id).");
+}
+
+function medblocksHeader(timestamp: number, macs: readonly Uint8Array[]): string {
+  let header = `t=${timestamp}`;
+  for (const mac of macs) header += `,v1=${encodeHex(mac)}`;
+  return header;
+}
+
+function standardHeaders(id: string, timestamp: number, macs: readonly Uint8Array[]): StandardWebhooksHeaders {
+  let signature = "";
+  for (const mac of macs) signature += `${signature === "" ? "" : " "}v1,${encodeBase64(mac)}`;
+  return { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": signature };
+}
+
+/** Starts one HMAC per key over the same parts, all at once (Web Crypto runs them concurrently). */
+function startMacs(
+  provider: CryptoProvider,
+  keys: readonly (string | Uint8Array)[],
+  parts: readonly (string | Uint8Array)[],
+): Promise<Uint8Array>[] {
+  return keys.map((key) => provider.hmacSha256(key, parts));
+}
+
 /**
  * `Medblocks-Signature` value: `t=<timestamp>,v1=<hex>[,v1=<hex>…]`, one `v1` per secret in order.
  * Key: the UTF-8 bytes of the whole secret (prefix included); message: `${timestamp}.${payload}`.
@@ -68,11 +93,8 @@ export async function signMedblocksSignature(
 ): Promise<string> {
   const payload = checkSigningInput(options);
   const { secrets, timestamp } = options;
-  const parts = [`${timestamp}.`, payload];
-  const macs = await Promise.all(secrets.map((secret) => provider.hmacSha256(secret, parts)));
-  let header = `t=${timestamp}`;
-  for (const mac of macs) header += `,v1=${encodeHex(mac)}`;
-  return header;
+  const macs = await Promise.all(startMacs(provider, secrets, [`${timestamp}.`, payload]));
+  return medblocksHeader(timestamp, macs);
 }
 
 // Decoded Standard Webhooks keys, kept so repeated signing neither re-decodes nor (on Web Crypto)
@@ -109,25 +131,27 @@ export async function signStandardWebhooks(
 ): Promise<StandardWebhooksHeaders> {
   const payload = checkSigningInput(options);
   const { id, secrets, timestamp } = options;
-  if (typeof id !== "string" || id === "") throw new TypeError("id must be a non-empty string (the event id).");
+  checkId(id);
   const keys = secrets.map(standardWebhooksKey);
-  const parts = [`${id}.${timestamp}.`, payload];
-  const macs = await Promise.all(keys.map((key) => provider.hmacSha256(key, parts)));
-  return {
-    "webhook-id": id,
-    "webhook-timestamp": String(timestamp),
-    "webhook-signature": macs.map((mac) => `v1,${encodeBase64(mac)}`).join(" "),
-  };
+  const macs = await Promise.all(startMacs(provider, keys, [`${id}.${timestamp}.`, payload]));
+  return standardHeaders(id, timestamp, macs);
 }
 
-/** Both header sets of a delivery, computed over the same exact bytes. */
+/** Both header sets of a delivery, computed over the same exact bytes; input is checked once. */
 export async function signDeliveryHeaders(
   provider: CryptoProvider,
   options: SignDeliveryHeadersOptions,
 ): Promise<DeliveryHeaders> {
-  const [medblocks, standard] = await Promise.all([
-    signMedblocksSignature(provider, options),
-    signStandardWebhooks(provider, options),
+  const payload = checkSigningInput(options);
+  const { id, secrets, timestamp } = options;
+  checkId(id);
+  const keys = secrets.map(standardWebhooksKey);
+  const macs = await Promise.all([
+    ...startMacs(provider, secrets, [`${timestamp}.`, payload]),
+    ...startMacs(provider, keys, [`${id}.${timestamp}.`, payload]),
   ]);
-  return { "Medblocks-Signature": medblocks, ...standard };
+  return {
+    "Medblocks-Signature": medblocksHeader(timestamp, macs.slice(0, secrets.length)),
+    ...standardHeaders(id, timestamp, macs.slice(secrets.length)),
+  };
 }

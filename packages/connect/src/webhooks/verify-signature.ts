@@ -41,15 +41,14 @@ function resolveTolerance(options: VerifyOptions | undefined): number {
 export function checkTimestamp(timestamp: number, tolerance: number, nowSeconds: number): void {
   const skew = nowSeconds - timestamp;
   if (Math.abs(skew) <= tolerance) return;
-  const direction =
+  const measured =
     skew > 0
-      ? `${skew} s older than this machine's clock. If this is a replay of an old delivery, reject it; if it is a capture you are replaying on purpose, pass { tolerance: Infinity }.`
-      : `${-skew} s ahead of this machine's clock, which points to clock skew on one side.`;
-  throw new MedblocksSignatureError(
-    "timestamp_outside_tolerance",
-    `The signature timestamp t=${timestamp} is ${direction} The tolerance is ${tolerance} s. ` +
-      "Keep the server clock in sync (NTP).",
-  );
+      ? `The signature timestamp t=${timestamp} is ${skew} s older than this machine's clock; the tolerance is ${tolerance} s. ` +
+        "Either the delivery is being replayed (keep rejecting it) or a clock is off: keep the server clock in sync (NTP). " +
+        "To verify an old captured delivery on purpose, pass { tolerance: Infinity }."
+      : `The signature timestamp t=${timestamp} is ${-skew} s ahead of this machine's clock; the tolerance is ${tolerance} s. ` +
+        "That points to clock skew: keep the server clock in sync (NTP).";
+  throw new MedblocksSignatureError("timestamp_outside_tolerance", measured);
 }
 
 function noMatchMessage(secret: string): string {
