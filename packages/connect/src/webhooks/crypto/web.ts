@@ -44,20 +44,18 @@ function cachedKey(key: string | Uint8Array): Promise<CryptoKey> {
 
 /** Concatenates the parts into one buffer: Web Crypto signs a single BufferSource. */
 function concatParts(parts: readonly (string | Uint8Array)[]): Uint8Array {
-  if (parts.length === 1 && typeof parts[0] !== "string") return parts[0]!;
-  let capacity = 0;
-  for (const part of parts) capacity += typeof part === "string" ? part.length * 3 : part.length;
-  const out = new Uint8Array(capacity);
+  // Strings are encoded at their exact size (encodeInto would need a worst-case 3x buffer).
+  const chunks = parts.map((part) => (typeof part === "string" ? encoder.encode(part) : part));
+  if (chunks.length === 1) return chunks[0]!;
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  const out = new Uint8Array(length);
   let offset = 0;
-  for (const part of parts) {
-    if (typeof part === "string") {
-      offset += encoder.encodeInto(part, out.subarray(offset)).written;
-    } else {
-      out.set(part, offset);
-      offset += part.length;
-    }
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
   }
-  return out.subarray(0, offset);
+  return out;
 }
 
 /** Web Crypto provider: Cloudflare Workers, Deno, Bun, Vercel Edge, browsers, and Node too. */
