@@ -15,7 +15,37 @@ export {
   type MedblocksErrorBody,
   type MedblocksErrorContext,
 } from "./client/errors.js";
+export type { MedblocksOptions } from "./client/client-config.js";
+export type { AbortSignalLike, FetchFunction, FetchResponseLike } from "./client/fetch-types.js";
 export { Medblocks } from "./client/medblocks.js";
+export { ListPromise, type ListPage } from "./client/pagination.js";
+export type { RequestOptions } from "./client/request.js";
+export type { Events } from "./client/resources/events.js";
+export type { WebhookEndpoints } from "./client/resources/webhooks.js";
+export type {
+  EventAttempt,
+  EventAttemptOutcome,
+  EventAttemptTrigger,
+  EventPublishParams,
+  WebhookEventRecord,
+  WebhookEventRecordFields,
+  WebhookEventRecordOf,
+} from "./types/event-records.js";
+export type {
+  DeletedWebhookEndpoint,
+  PageParams,
+  WebhookEndpoint,
+  WebhookEndpointCreateParams,
+  WebhookEndpointEvents,
+  WebhookEndpointListEventsParams,
+  WebhookEndpointListParams,
+  WebhookEndpointRecoverParams,
+  WebhookEndpointRecoverResult,
+  WebhookEndpointRotateSecretParams,
+  WebhookEndpointStatus,
+  WebhookEndpointUpdateParams,
+  WebhookEndpointWithSecret,
+} from "./types/webhook-endpoints.js";
 export {
   API_VERSION,
   WEBHOOK_EVENT_TYPES,
@@ -58,3 +88,4 @@ export {
   type SignatureErrorReason,
 } from "./webhooks/signature-error.js";
 export { DEFAULT_TOLERANCE_SECONDS, type VerifyOptions } from "./webhooks/verify-signature.js";
+export { VERSION } from "./version.js";

@@ -23,6 +23,3 @@ export const signMedblocksSignature: MedblocksWebhooks["signMedblocksSignature"]
 export const signStandardWebhooks: MedblocksWebhooks["signStandardWebhooks"] = webhooks.signStandardWebhooks;
 /** Every signature header of one delivery: `Medblocks-Signature` plus the Standard Webhooks headers. */
 export const signDeliveryHeaders: MedblocksWebhooks["signDeliveryHeaders"] = webhooks.signDeliveryHeaders;
-
-/** The package version. */
-export const VERSION = "0.1.0";
