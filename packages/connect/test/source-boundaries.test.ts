@@ -35,6 +35,22 @@ describe("source boundaries", () => {
     for (const [pattern, what] of FORBIDDEN) expect(code, `${file} ${what}`).not.toMatch(pattern);
   });
 
+  // Reading MEDBLOCKS_API_KEY / MEDBLOCKS_BASE_URL is the one runtime question shared code asks, and
+  // it asks it in one file, by feature detection on globalThis (never a bare `process`, which
+  // throws a ReferenceError where it does not exist).
+  const ENVIRONMENT_READER = "src/client/environment.ts";
+  const RUNTIME_GLOBALS = /(?<![\w.])(process|Deno)\s*\??\./;
+
+  it.each(files.filter((file) => !NODE_ONLY.has(file) && file !== ENVIRONMENT_READER))("%s does not read the runtime environment", (file) => {
+    expect(readFileSync(join(packageDir, file), "utf8"), file).not.toMatch(RUNTIME_GLOBALS);
+  });
+
+  it("the environment reader reaches runtime globals only through globalThis", () => {
+    const code = readFileSync(join(packageDir, ENVIRONMENT_READER), "utf8");
+    expect(code).toMatch(/= globalThis as RuntimeGlobals;/);
+    expect(code.replace(/^\s*(\/\/|\/?\*).*$/gm, "")).not.toMatch(RUNTIME_GLOBALS);
+  });
+
   it("the web entry never reaches the Node provider", () => {
     const web = readFileSync(join(packageDir, "src/index.web.ts"), "utf8");
     expect(web).not.toMatch(/crypto\/node/);

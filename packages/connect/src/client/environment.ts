@@ -1,6 +1,6 @@
 /**
- * Reads one environment variable where the runtime has an environment: `process.env` (Node, Bun,
- * Vercel Edge, Workers with nodejs_compat) or `Deno.env`. Feature detection on `globalThis` only:
+ * Reads one environment variable where the runtime has an environment: the `env` of a `process`
+ * global (Node, Bun, Vercel Edge, Workers with nodejs_compat) or of `Deno`. Feature detection on `globalThis` only:
  * no `node:` import, and on runtimes with neither (a Worker without nodejs_compat, a browser) the
  * answer is simply `undefined`; there, pass the settings to the constructor.
  */

@@ -16,7 +16,7 @@ import { WebhookEndpoints } from "./resources/webhooks.js";
  * An instance calls the management API: `mb.webhooks` manages endpoints, `mb.events` event records.
  *
  * ```ts
- * const mb = new Medblocks(process.env.MEDBLOCKS_API_KEY);
+ * const mb = new Medblocks(); // the key from MEDBLOCKS_API_KEY, or new Medblocks(apiKey)
  * const endpoint = await mb.webhooks.create({ url: "https://example.com/hooks", events: ["*"] });
  * ```
  */
