@@ -20,6 +20,14 @@ export interface Config {
   livePublish: boolean;
   retentionDays: number;
   logLevel: string;
+  /** Attempts in flight at once in one worker process. */
+  deliveryConcurrency: number;
+  /** Attempts in flight at once for one endpoint in one worker process. */
+  endpointConcurrency: number;
+  /** How long a worker's claim on an event lasts; a crashed worker's events come back after it. */
+  deliveryLeaseMs: number;
+  /** Longest pause between two claims when nothing wakes the dispatcher. */
+  pollIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -75,7 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (role !== "api" && role !== "worker" && role !== "all") {
     throw new ConfigError(`MEDBLOCKS_ROLE must be 'api', 'worker' or 'all', got '${role}'`);
   }
-  return {
+  const config: Config = {
     port: integer(env, "PORT", 8700, 0, 65535),
     host: env.HOST?.trim() || "127.0.0.1",
     databaseUrl: env.DATABASE_URL?.trim() || "sqlite:./data/medblocks.db",
@@ -88,5 +96,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     livePublish: flag(env, "MEDBLOCKS_LIVE_PUBLISH"),
     retentionDays: integer(env, "MEDBLOCKS_RETENTION_DAYS", 30, 1, 3650),
     logLevel: env.LOG_LEVEL?.trim() || "info",
+    deliveryConcurrency: integer(env, "MEDBLOCKS_DELIVERY_CONCURRENCY", 64, 1, 4096),
+    endpointConcurrency: integer(env, "MEDBLOCKS_ENDPOINT_CONCURRENCY", 8, 1, 1024),
+    deliveryLeaseMs: 0,
+    pollIntervalMs: integer(env, "MEDBLOCKS_POLL_INTERVAL_MS", 1_000, 10, 60_000),
   };
+  // The lease must outlast an attempt (the timeout) with room for the wait behind an endpoint's cap.
+  const minLease = config.deliveryTimeoutMs * 2;
+  config.deliveryLeaseMs = integer(env, "MEDBLOCKS_DELIVERY_LEASE_MS", Math.max(60_000, minLease), minLease, 3_600_000);
+  return config;
 }

@@ -8,6 +8,9 @@ import { resolveHostWithDns, type ResolveHost } from "./domain/endpoint-url.js";
 import { publishFact, type Fact, type PublishOptions } from "./domain/publishing.js";
 import { createSecretBox } from "./domain/secret-box.js";
 import { resolveEncryptionKey } from "./encryption-key.js";
+import { createDeliveryMetrics } from "./delivery/delivery-metrics.js";
+import { createDispatcher, type Dispatcher } from "./delivery/dispatcher.js";
+import { createSender, type SenderOptions } from "./delivery/sender.js";
 import { createStore } from "./store/create-store.js";
 import type { Store, Workspace } from "./store/store.js";
 
@@ -18,6 +21,8 @@ export interface ServiceOptions {
   clock?: () => number;
   /** Called with a freshly minted bootstrap key (first start); the default prints it to stdout. */
   onBootstrapKey?: (minted: MintedKey) => void;
+  /** DNS for the delivery engine's connect-time guard; tests inject a fixed table. */
+  deliveryLookup?: SenderOptions["lookup"];
 }
 
 export interface Service {
@@ -28,6 +33,8 @@ export interface Service {
   app: App | null;
   /** The address the API listens on, e.g. `http://127.0.0.1:8700`. */
   url: string | null;
+  /** The delivery loop, when this process delivers (roles `worker` and `all`). */
+  dispatcher: Dispatcher | null;
   /** In-process publishing for the platform (SPEC §6): no API key, no live-mode restriction. */
   publish(workspace: Workspace, fact: Fact, options?: PublishOptions): ReturnType<typeof publishFact>;
   close(): Promise<void>;
@@ -64,17 +71,43 @@ export async function startService(config: Config, options: ServiceOptions = {})
     const minted = await bootstrapApiKey(store, config.bootstrapApiKey);
     if (minted) (options.onBootstrapKey ?? printBootstrapKey)(minted);
 
-    const ctx: DomainContext = {
-      store,
-      secrets: createSecretBox(key),
-      resolveHost: options.resolveHost ?? resolveHostWithDns,
-      clock: options.clock ?? Date.now,
+    const clock = options.clock ?? Date.now;
+    const sender = createSender({
+      timeoutMs: config.deliveryTimeoutMs,
       allowPrivateNetworks: config.allowPrivateNetworks,
-      livePublish: config.livePublish,
-    };
-
+      clock,
+      ...(options.deliveryLookup && { lookup: options.deliveryLookup }),
+    });
+    const secrets = createSecretBox(key);
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics, prefix: "medblocks_" });
+
+    let dispatcher: Dispatcher | null = null;
+    if (config.role !== "api") {
+      dispatcher = createDispatcher({
+        store,
+        sender,
+        secrets,
+        schedule: config.retryScheduleMs,
+        logger,
+        clock,
+        concurrency: config.deliveryConcurrency,
+        perEndpointConcurrency: config.endpointConcurrency,
+        leaseMs: config.deliveryLeaseMs,
+        pollIntervalMs: config.pollIntervalMs,
+        metrics: createDeliveryMetrics(metrics, store, () => dispatcher?.inFlight ?? 0, clock),
+      });
+    }
+    const ctx: DomainContext = {
+      store,
+      secrets,
+      sender,
+      resolveHost: options.resolveHost ?? resolveHostWithDns,
+      clock,
+      allowPrivateNetworks: config.allowPrivateNetworks,
+      livePublish: config.livePublish,
+      ...(dispatcher && { wakeDelivery: () => dispatcher.wake() }),
+    };
 
     let app: App | null = null;
     let url: string | null = null;
@@ -86,6 +119,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
       logger.info({ url, role: config.role, database: store.dialect }, "Medblocks webhook service listening");
     }
+    dispatcher?.start();
 
     let closing: Promise<void> | undefined;
     return {
@@ -94,10 +128,14 @@ export async function startService(config: Config, options: ServiceOptions = {})
       ctx,
       app,
       url,
+      dispatcher,
       publish: (workspace, fact, publishOptions) => publishFact(ctx, workspace, fact, publishOptions),
       close: () =>
         (closing ??= (async () => {
+          // Stop taking requests, then stop claiming and let attempts in flight finish and be recorded.
           await app?.close();
+          await dispatcher?.stop();
+          await sender.close();
           await store.close();
         })()),
     };

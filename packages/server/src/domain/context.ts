@@ -1,5 +1,6 @@
 import type { SecretBox } from "./secret-box.js";
 import type { ResolveHost } from "./endpoint-url.js";
+import type { Sender } from "../delivery/sender.js";
 import type { Store } from "../store/store.js";
 
 /** What the domain operations need from the outside world, injected once by the service. */
@@ -11,6 +12,8 @@ export interface DomainContext {
   clock: () => number;
   allowPrivateNetworks: boolean;
   livePublish: boolean;
-  /** Told after events were inserted, so a dispatcher in this process can send them at once. */
-  onEventsPublished?: (count: number) => void;
+  /** Sends manual redeliveries (the API's synchronous attempt). */
+  sender: Sender;
+  /** Told when events became due (published, resumed, recovered), so a dispatcher here sends them at once. */
+  wakeDelivery?: () => void;
 }

@@ -110,6 +110,7 @@ export async function updateEndpoint(ctx: DomainContext, ws: Workspace, id: stri
   };
   const updated = await ctx.store.updateEndpoint(ws, id, patch);
   if (!updated) throw notFound("webhook endpoint", id);
+  if (patch.status === "active") ctx.wakeDelivery?.();
   return updated;
 }
 
@@ -152,4 +153,28 @@ export function assertEndpointActive(endpoint: EndpointRow): void {
       "endpoint_disabled",
     );
   }
+}
+
+export const MAX_RECOVERY_WINDOW_MS = 14 * 86_400_000;
+
+function parseTime(param: string, value: string): number {
+  const time = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(time)) {
+    throw invalidData(param, `'${param}' must be an ISO 8601 time such as 2026-04-25T14:35:00Z.`);
+  }
+  return time;
+}
+
+/** Re-enqueues the endpoint's undelivered events created in the window, each with a fresh schedule. */
+export async function recoverEndpoint(ctx: DomainContext, ws: Workspace, id: string, window: { since: string; until?: string | undefined }) {
+  const now = ctx.clock();
+  const since = parseTime("since", window.since);
+  const until = window.until === undefined ? now : parseTime("until", window.until);
+  if (since > until) throw invalidData("since", "'since' must be before 'until'.");
+  if (until - since > MAX_RECOVERY_WINDOW_MS) throw invalidData("since", "The recovery window is at most 14 days; recover in several steps.");
+  const endpoint = await findOrThrow(ctx, ws, id);
+  assertEndpointActive(endpoint);
+  const enqueued = await ctx.store.recoverEvents(ws, endpoint.id, { since, until, now });
+  if (enqueued > 0) ctx.wakeDelivery?.();
+  return enqueued;
 }

@@ -95,6 +95,6 @@ export async function publishFact(ctx: DomainContext, ws: Workspace, fact: Fact,
       "This Idempotency-Key was already used with a different request in the last 24 hours. Use a new key for a new fact.",
     );
   }
-  if (result.kind === "created" && result.events.length > 0) ctx.onEventsPublished?.(result.events.length);
+  if (result.kind === "created" && result.events.some((e) => e.nextAttemptAt !== null)) ctx.wakeDelivery?.();
   return { events: result.events, replayed: result.kind === "replayed" };
 }

@@ -67,6 +67,9 @@ export interface EventRow {
   payload: string;
   apiVersion: string;
   attempts: number;
+  /** Automatic attempts since the retry schedule (re)started; manual redeliveries do not count. */
+  scheduledAttempts: number;
+  /** Null when delivered, exhausted, never scheduled, or paused with a disabled endpoint. */
   nextAttemptAt: number | null;
   deliveredAt: number | null;
   /** Set when the last scheduled attempt failed; such records are purged after retention. */
@@ -172,16 +175,38 @@ export interface EndpointEventQuery extends PageQuery {
 export interface ClaimedEvent {
   event: EventRow;
   endpoint: EndpointRow;
+  /** The claim's end; with the owner, the fence that completing the attempt must present. */
+  leaseExpiresAt: number;
 }
 
-export interface AttemptResult {
-  attempt: Omit<AttemptRow, "id" | "eventId" | "endpointId" | "organizationId" | "attempt"> & { id: string };
-  /** The record after the attempt. */
+export interface ClaimInput {
+  owner: string;
+  limit: number;
+  leaseMs: number;
+  now: number;
+  /** Endpoints this worker already has at their in-flight cap; their events stay for later. */
+  excludeEndpointIds: readonly string[];
+}
+
+/** An attempt as recorded, without the ids the store fills in. */
+export type AttemptRecord = Omit<AttemptRow, "eventId" | "endpointId" | "organizationId" | "attempt" | "trigger">;
+
+export interface CompleteAttemptInput {
+  owner: string;
+  leaseExpiresAt: number;
+  eventId: string;
+  attempt: AttemptRecord;
   nextAttemptAt: number | null;
   deliveredAt: number | null;
   exhaustedAt: number | null;
   /** Disable the endpoint with this reason (exhaustion or 410), in the same transaction. */
   disableEndpoint?: DisabledReason;
+}
+
+export interface QueueStats {
+  /** Events due now on active endpoints (counted up to a cap, so a scrape stays cheap). */
+  due: number;
+  oldestDueAt: number | null;
 }
 
 export interface Store {
@@ -223,4 +248,31 @@ export interface Store {
   listEndpointEvents(ws: Workspace, endpointId: string, query: EndpointEventQuery): Promise<Page<EventRow>>;
   /** The attempt log of one event, oldest first. */
   listAttempts(ws: Workspace, eventId: string, query: PageQuery): Promise<Page<AttemptRow>>;
+
+  // Delivery (the dispatcher and manual redelivery).
+  /**
+   * Claims up to `limit` due events of active endpoints for `owner`. A claim moves the event's due
+   * time to the lease's end, so an event whose worker died comes due again by itself.
+   */
+  claimDue(input: ClaimInput): Promise<ClaimedEvent[]>;
+  /**
+   * Records an automatic attempt and the event's next state, if `owner` still holds the lease it
+   * claimed; false (nothing written) when the lease was lost to another worker.
+   */
+  completeAttempt(input: CompleteAttemptInput): Promise<boolean>;
+  /** Hands claimed but unstarted events back to the queue, due now. */
+  releaseClaims(owner: string, eventIds: readonly string[], now: number): Promise<void>;
+  /**
+   * Reserves a manual redelivery: true, and `lastRedeliveredAt` set to `now`, unless the event was
+   * redelivered less than `intervalMs` ago. Atomic, so two concurrent requests cannot both pass.
+   */
+  reserveRedelivery(ws: Workspace, eventId: string, now: number, intervalMs: number): Promise<boolean>;
+  /** Records a manual attempt; a success marks the event delivered. Returns the updated record. */
+  recordManualAttempt(ws: Workspace, eventId: string, attempt: AttemptRecord): Promise<EventRow | undefined>;
+  /**
+   * Re-enqueues every undelivered event of the endpoint created in [since, until] with a fresh
+   * schedule, due now. Returns how many.
+   */
+  recoverEvents(ws: Workspace, endpointId: string, window: { since: number; until: number; now: number }): Promise<number>;
+  queueStats(now: number): Promise<QueueStats>;
 }

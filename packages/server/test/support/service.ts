@@ -21,7 +21,24 @@ export const TEST_DNS: Record<string, string[]> = {
   "internal.example.com": ["10.0.0.7"],
   "metadata.example.com": ["169.254.169.254"],
   "rebind.example.com": ["127.0.0.1"],
+  "rebind-loopback.example.com": ["93.184.216.34"],
+  "rebind-private.example.com": ["93.184.216.35"],
 };
+
+/**
+ * DNS as the delivery engine sees it at connect time. It differs from TEST_DNS on purpose for
+ * `rebind.example.com`… names: they looked public at registration and point inside at delivery.
+ */
+export const TEST_DELIVERY_DNS: Record<string, string> = {
+  "rebind-loopback.example.com": "127.0.0.1",
+  "rebind-private.example.com": "10.0.0.7",
+};
+
+export const testDeliveryLookup = ((hostname: string, _options: object, callback: (...args: unknown[]) => void) => {
+  const address = TEST_DELIVERY_DNS[hostname];
+  if (!address) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" }));
+  callback(null, [{ address, family: 4 }]);
+}) as never;
 
 export const testResolveHost: ResolveHost = async (hostname) => {
   const answer = TEST_DNS[hostname];
@@ -53,6 +70,9 @@ export async function startTestService(db: TestDatabase, env: Record<string, str
     MEDBLOCKS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     MEDBLOCKS_BOOTSTRAP_API_KEY: "",
     LOG_LEVEL: "info",
+    MEDBLOCKS_POLL_INTERVAL_MS: "50",
+    // API tests run without the delivery engine, so records stay as published; delivery tests ask for "all".
+    MEDBLOCKS_ROLE: "api",
     ...env,
   });
   const logs: string[] = [];
@@ -63,7 +83,12 @@ export async function startTestService(db: TestDatabase, env: Record<string, str
     },
   });
   const logger = pino({ level: "info", redact: LOG_REDACT }, sink);
-  const service = await startService(config, { logger, resolveHost: testResolveHost, onBootstrapKey: () => {} });
+  const service = await startService(config, {
+    logger,
+    resolveHost: testResolveHost,
+    deliveryLookup: testDeliveryLookup,
+    onBootstrapKey: () => {},
+  });
   const url = service.url!;
   let defaultKey: string | undefined;
 

@@ -3,6 +3,7 @@ import type { DomainContext } from "../../domain/context.js";
 import { forbidden, notFound } from "../../domain/errors.js";
 import { isId } from "../../domain/ids.js";
 import { publishFact } from "../../domain/publishing.js";
+import { redeliverEvent } from "../../delivery/redelivery.js";
 import type { Workspace } from "../../store/store.js";
 import { ErrorResponses, IdParams } from "../schemas/common.js";
 import { EventAttemptList, EventRecord, EventRecordList, PageOnlyQuery, PublishBody } from "../schemas/events.js";
@@ -51,5 +52,11 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ ctx: DomainContext }> = as
       const page = await ctx.store.listAttempts(request.workspace, event.id, { limit, startingAfter: starting_after });
       return presentList(page, presentAttempt);
     },
+  );
+
+  app.post(
+    "/events/:id/redeliver",
+    { schema: { tags, summary: "Attempt one delivery now (at most once per event per minute)", params: IdParams, response: { 200: EventRecord, ...ErrorResponses } } },
+    async (request) => presentEvent(await redeliverEvent(ctx, request.workspace, request.params.id)),
   );
 };

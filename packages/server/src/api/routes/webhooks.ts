@@ -3,6 +3,7 @@ import type { DomainContext } from "../../domain/context.js";
 import {
   createEndpoint,
   deleteEndpoint,
+  recoverEndpoint,
   retrieveEndpoint,
   rotateEndpointSecret,
   updateEndpoint,
@@ -14,6 +15,8 @@ import {
   DeletedWebhookEndpoint,
   ListEndpointEventsQuery,
   ListWebhooksQuery,
+  RecoverBody,
+  RecoverResult,
   RotateSecretBody,
   UpdateWebhookBody,
   WebhookEndpoint,
@@ -88,5 +91,11 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ ctx: DomainContext }> = 
       });
       return presentList(page, presentEvent);
     },
+  );
+
+  app.post(
+    "/webhooks/:id/recover",
+    { schema: { tags, summary: "Re-enqueue the undelivered events of a time window", params: IdParams, body: RecoverBody, response: { 200: RecoverResult, ...ErrorResponses } } },
+    async (request) => ({ enqueued: await recoverEndpoint(ctx, request.workspace, request.params.id, request.body) }),
   );
 };

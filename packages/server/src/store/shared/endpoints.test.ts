@@ -173,7 +173,7 @@ describeEachDatabase("store endpoints", (kind) => {
     expect(resumed).toMatchObject({ status: "active", disabledReason: null, updatedAt: 22 });
   });
 
-  test("disabling leaves pending events in place; re-enabling makes overdue ones due again", async () => {
+  test("disabling parks pending events with their due time; re-enabling puts them back, overdue", async () => {
     const ws = await newWorkspace(db.store);
     const endpoint = await addEndpoint(db.store, ws);
     const t0 = 1_750_000_000_000;
@@ -181,7 +181,9 @@ describeEachDatabase("store endpoints", (kind) => {
     expect(pending!.nextAttemptAt).toBe(t0);
 
     await db.store.updateEndpoint(ws, endpoint.id, { status: "disabled", disabledReason: "exhausted", now: t0 + 1 });
-    expect(await db.store.findEvent(ws, pending!.id)).toEqual(pending);
+    // Out of the queue while paused: nothing is scheduled, and no claim can take it.
+    expect(await db.store.findEvent(ws, pending!.id)).toEqual({ ...pending, nextAttemptAt: null });
+    expect(await db.store.claimDue({ owner: "w", limit: 10, leaseMs: 1_000, now: t0 + 30_000, excludeEndpointIds: [] })).toEqual([]);
 
     const resumed = await db.store.updateEndpoint(ws, endpoint.id, { status: "active", now: t0 + 60_000 });
     expect(resumed).toMatchObject({ status: "active", disabledReason: null });

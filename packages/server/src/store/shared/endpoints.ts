@@ -9,6 +9,7 @@ import type {
   SecretRotation,
   Workspace,
 } from "../store.js";
+import { parkEvents, unparkEvents } from "./delivery.js";
 import type { DialectSupport } from "./dialect-support.js";
 import { fetchSizeFor, toPage } from "./pagination.js";
 import type { Database, WebhookEndpointsTable } from "./schema.js";
@@ -128,10 +129,9 @@ export async function listWorkspaceEndpoints(
 }
 
 /**
- * Applies a partial update. Re-enabling clears the disabled reason; the endpoint's pending events
- * were left in place with their schedule, so overdue ones are due again the moment this commits
- * (the claim query only takes events of active endpoints). Disabling without a reason records a
- * manual pause.
+ * Applies a partial update. Disabling parks the endpoint's scheduled events (they keep their due
+ * times but leave the queue, so a large paused backlog costs the claim query nothing); re-enabling
+ * puts them back, so overdue ones go out at once. Disabling without a reason records a manual pause.
  */
 export async function updateEndpoint(
   db: Kysely<Database>,
@@ -152,15 +152,19 @@ export async function updateEndpoint(
     set.status = "disabled";
     set.disabled_reason = patch.disabledReason ?? "manual";
   }
-  const row = await db
-    .updateTable("webhook_endpoints")
-    .set(set)
-    .where("id", "=", id)
-    .where("organization_id", "=", ws.organizationId)
-    .where("mode", "=", ws.mode)
-    .returningAll()
-    .executeTakeFirst();
-  return row && toEndpoint(row);
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable("webhook_endpoints")
+      .set(set)
+      .where("id", "=", id)
+      .where("organization_id", "=", ws.organizationId)
+      .where("mode", "=", ws.mode)
+      .returningAll()
+      .executeTakeFirst();
+    if (row && patch.status === "disabled") await parkEvents(trx, id);
+    if (row && patch.status === "active") await unparkEvents(trx, id);
+    return row && toEndpoint(row);
+  });
 }
 
 export async function rotateSecret(

@@ -14,6 +14,7 @@ export function toEvent(row: Selectable<EventsTable>): EventRow {
     payload: row.payload,
     apiVersion: row.api_version,
     attempts: row.attempts,
+    scheduledAttempts: row.scheduled_attempts,
     nextAttemptAt: row.next_attempt_at,
     deliveredAt: row.delivered_at,
     exhaustedAt: row.exhausted_at,
@@ -59,7 +60,7 @@ export async function listEndpointEvents(
   return toPage(rows.map(toEvent), limit);
 }
 
-// Well under SQLite's bound-parameter limit (32766) and PostgreSQL's (65535) at 17 columns a row.
+// Well under SQLite's bound-parameter limit (32766) and PostgreSQL's (65535) at 19 columns a row.
 const INSERT_CHUNK_ROWS = 500;
 
 /** Inserts fresh records (no attempt made yet) and returns them in the order given. */
@@ -75,7 +76,9 @@ export async function insertEvents(db: Kysely<Database>, ws: Workspace, events: 
       payload: e.payload,
       api_version: e.apiVersion,
       attempts: 0,
+      scheduled_attempts: 0,
       next_attempt_at: e.nextAttemptAt,
+      parked_at: null,
       delivered_at: null,
       exhausted_at: null,
       last_status_code: null,

@@ -1,7 +1,12 @@
 import type { Kysely } from "kysely";
 import type {
   ApiKeyRow,
+  AttemptRecord,
   AttemptRow,
+  ClaimedEvent,
+  ClaimInput,
+  CompleteAttemptInput,
+  QueueStats,
   EndpointEventQuery,
   EndpointPatch,
   EndpointRow,
@@ -19,6 +24,7 @@ import type {
 } from "../store.js";
 import * as apiKeys from "./api-keys.js";
 import { listAttempts } from "./attempts.js";
+import * as delivery from "./delivery.js";
 import type { DialectSupport } from "./dialect-support.js";
 import * as endpoints from "./endpoints.js";
 import { findEvent, listEndpointEvents } from "./events.js";
@@ -141,5 +147,33 @@ export class KyselyStore implements Store {
 
   listAttempts(ws: Workspace, eventId: string, query: PageQuery): Promise<Page<AttemptRow>> {
     return listAttempts(this.db, ws, eventId, query);
+  }
+
+  claimDue(input: ClaimInput): Promise<ClaimedEvent[]> {
+    return delivery.claimDue(this.db, this.#support, input);
+  }
+
+  completeAttempt(input: CompleteAttemptInput): Promise<boolean> {
+    return delivery.completeAttempt(this.db, this.#support, input);
+  }
+
+  releaseClaims(owner: string, eventIds: readonly string[], now: number): Promise<void> {
+    return delivery.releaseClaims(this.db, owner, eventIds, now);
+  }
+
+  reserveRedelivery(ws: Workspace, eventId: string, now: number, intervalMs: number): Promise<boolean> {
+    return delivery.reserveRedelivery(this.db, ws, eventId, now, intervalMs);
+  }
+
+  recordManualAttempt(ws: Workspace, eventId: string, attempt: AttemptRecord): Promise<EventRow | undefined> {
+    return delivery.recordManualAttempt(this.db, ws, eventId, attempt);
+  }
+
+  recoverEvents(ws: Workspace, endpointId: string, window: { since: number; until: number; now: number }): Promise<number> {
+    return delivery.recoverEvents(this.db, ws, endpointId, window);
+  }
+
+  queueStats(now: number): Promise<QueueStats> {
+    return delivery.queueStats(this.db, now);
   }
 }

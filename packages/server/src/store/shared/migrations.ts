@@ -82,7 +82,9 @@ function initialSchema({ timeType: time }: MigrationDialect): Migration {
         .addColumn("payload", "text", (c) => c.notNull())
         .addColumn("api_version", "text", (c) => c.notNull())
         .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("scheduled_attempts", "integer", (c) => c.notNull().defaultTo(0))
         .addColumn("next_attempt_at", time)
+        .addColumn("parked_at", time)
         .addColumn("delivered_at", time)
         .addColumn("exhausted_at", time)
         .addColumn("last_status_code", "integer")
@@ -103,13 +105,6 @@ function initialSchema({ timeType: time }: MigrationDialect): Migration {
         .on("events")
         .column("next_attempt_at")
         .where(sql.ref("next_attempt_at"), "is not", null)
-        .execute();
-      // The reaper looks for expired leases; few rows hold one at any time.
-      await db.schema
-        .createIndex("events_lease_idx")
-        .on("events")
-        .column("lease_expires_at")
-        .where(sql.ref("lease_expires_at"), "is not", null)
         .execute();
       // Retention purge: `delivered_at < cutoff OR exhausted_at < cutoff` uses both (bitmap OR in
       // PostgreSQL, the OR-by-union plan in SQLite).

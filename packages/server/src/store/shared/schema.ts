@@ -51,14 +51,22 @@ export interface EventsTable {
   payload: string;
   api_version: string;
   attempts: number;
+  /** Automatic attempts made since the schedule (re)started: the position in the retry schedule. */
+  scheduled_attempts: number;
+  /**
+   * Due time, or while claimed the end of the lease (a crashed worker's claim comes due by itself).
+   * Null when delivered, exhausted, unscheduled or parked.
+   */
   next_attempt_at: number | null;
+  /** The due time an event keeps while its endpoint is disabled; restored when it is re-enabled. */
+  parked_at: number | null;
   delivered_at: number | null;
   exhausted_at: number | null;
   last_status_code: number | null;
   last_response_body: string | null;
   last_redelivered_at: number | null;
   created_at: number;
-  /** Which worker holds the event for an attempt in flight; the delivery engine's lease. */
+  /** Which worker holds the event for an attempt in flight; with `lease_expires_at`, the fence token. */
   lease_owner: string | null;
   lease_expires_at: number | null;
 }

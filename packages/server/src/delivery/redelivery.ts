@@ -1,0 +1,46 @@
+import type { DomainContext } from "../domain/context.js";
+import { assertEndpointActive, signingSecrets } from "../domain/endpoints.js";
+import { notFound, throttled } from "../domain/errors.js";
+import { isId, newId } from "../domain/ids.js";
+import type { EventRow, Workspace } from "../store/store.js";
+
+/** SPEC §5: at most one manual redelivery per event per minute. */
+export const REDELIVERY_INTERVAL_MS = 60_000;
+
+/**
+ * `POST /events/:id/redeliver`: one attempt made within the request, same event id, recorded as a
+ * `manual` attempt. It never moves the automatic schedule; a success ends it.
+ */
+export async function redeliverEvent(ctx: DomainContext, ws: Workspace, id: string): Promise<EventRow> {
+  const event = isId("evt", id) ? await ctx.store.findEvent(ws, id) : undefined;
+  if (!event) throw notFound("event", id);
+  const endpoint = await ctx.store.findEndpoint(ws, event.endpointId);
+  if (!endpoint) throw notFound("event", id);
+  assertEndpointActive(endpoint);
+
+  const now = ctx.clock();
+  if (!(await ctx.store.reserveRedelivery(ws, event.id, now, REDELIVERY_INTERVAL_MS))) {
+    const last = (await ctx.store.findEvent(ws, event.id))?.lastRedeliveredAt ?? now;
+    const waitMs = last + REDELIVERY_INTERVAL_MS - now;
+    throw throttled(`Event ${event.id} was redelivered less than a minute ago. Try again in ${Math.max(1, Math.ceil(waitMs / 1000))} s.`, waitMs / 1000);
+  }
+  const result = await ctx.sender.send({
+    eventId: event.id,
+    url: endpoint.url,
+    payload: event.payload,
+    secrets: signingSecrets(ctx, endpoint, ctx.clock()),
+    mode: event.mode,
+  });
+  const updated = await ctx.store.recordManualAttempt(ws, event.id, {
+    id: newId("att", result.startedAt),
+    startedAt: result.startedAt,
+    durationMs: result.durationMs,
+    statusCode: result.statusCode,
+    outcome: result.outcome,
+    error: result.error,
+    responseBody: result.responseBody,
+  });
+  // Deleted with its endpoint while the attempt was in flight.
+  if (!updated) throw notFound("event", id);
+  return updated;
+}

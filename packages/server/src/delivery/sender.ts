@@ -1,0 +1,159 @@
+import { createRequire } from "node:module";
+import { Agent, request, type Dispatcher } from "undici";
+import { signDeliveryHeaders } from "@medblocks/connect";
+import { ipLiteral, addressRefusal, type NetworkPolicy } from "../domain/network-policy.js";
+import type { AttemptOutcome, Mode } from "../store/store.js";
+import { parseRetryAfter } from "./retry-schedule.js";
+import { BLOCKED_CODE, guardedLookup } from "./ssrf-guard.js";
+
+/**
+ * One delivery attempt: sign, POST, read at most 4 KB of the answer under one hard deadline. A
+ * receiver's misbehaviour (hanging, resetting, redirecting, answering 10 MB) is an outcome, never
+ * an exception, and never costs more than the deadline and 4 KB of memory.
+ */
+
+export const RESPONSE_BODY_LIMIT = 4096;
+const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
+export const USER_AGENT = `Medblocks-Webhooks/${version}`;
+
+export interface Delivery {
+  eventId: string;
+  url: string;
+  /** The exact envelope bytes. */
+  payload: string;
+  /** Valid secrets, newest first; one signature each. */
+  secrets: string[];
+  mode: Mode;
+}
+
+export interface SendResult {
+  outcome: AttemptOutcome;
+  statusCode: number | null;
+  startedAt: number;
+  durationMs: number;
+  /** At most 4 KB of the response body, decoded as UTF-8. */
+  responseBody: string | null;
+  error: string | null;
+  retryAfterMs: number | null;
+}
+
+export interface SenderOptions {
+  timeoutMs: number;
+  allowPrivateNetworks: boolean;
+  clock?: () => number;
+  /** DNS for the connect-time guard; tests inject a fixed table. */
+  lookup?: Parameters<typeof guardedLookup>[1];
+}
+
+export interface Sender {
+  send(delivery: Delivery): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
+const UNDICI_TIMEOUTS = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+
+function describeError(error: unknown): { outcome: AttemptOutcome; message: string } {
+  const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const code = err.code ?? err.cause?.code;
+  if (code === BLOCKED_CODE) return { outcome: "blocked", message: `blocked: ${err.message}` };
+  if (code && UNDICI_TIMEOUTS.has(code)) return { outcome: "timeout", message: `${code}: ${err.message}` };
+  const message = [code, err.message].filter(Boolean).join(": ");
+  return { outcome: "connection_error", message: message || String(error) };
+}
+
+async function readLimited(body: Dispatcher.ResponseData["body"]): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buffer = chunk as Buffer;
+    chunks.push(buffer);
+    size += buffer.length;
+    if (size >= RESPONSE_BODY_LIMIT) break;
+  }
+  // Leaving the loop early destroys the stream: the rest of a huge answer is never read.
+  return Buffer.concat(chunks, Math.min(size, RESPONSE_BODY_LIMIT)).subarray(0, RESPONSE_BODY_LIMIT).toString("utf8");
+}
+
+export function createSender(options: SenderOptions): Sender {
+  const clock = options.clock ?? Date.now;
+  // The attempt's own deadline (below) is the one that counts; the agent's timeouts are a backstop.
+  const backstopMs = options.timeoutMs + 1_000;
+  const agentFor = (policy: NetworkPolicy) =>
+    new Agent({
+      connect: { lookup: guardedLookup(policy, options.lookup) as never, timeout: backstopMs },
+      keepAliveTimeout: 30_000,
+      headersTimeout: backstopMs,
+      bodyTimeout: backstopMs,
+    });
+  // Sandbox endpoints may reach loopback, live ones may not: one long-lived agent per policy.
+  const agents: Record<Mode, Agent> = {
+    sandbox: agentFor({ mode: "sandbox", allowPrivateNetworks: options.allowPrivateNetworks }),
+    live: agentFor({ mode: "live", allowPrivateNetworks: options.allowPrivateNetworks }),
+  };
+
+  async function send(delivery: Delivery): Promise<SendResult> {
+    const startedAt = clock();
+    const started = performance.now();
+    const result = (outcome: AttemptOutcome, rest: Partial<SendResult> = {}): SendResult => ({
+      outcome,
+      statusCode: null,
+      responseBody: null,
+      error: null,
+      retryAfterMs: null,
+      ...rest,
+      startedAt,
+      durationMs: Math.round(performance.now() - started),
+    });
+
+    let url: URL;
+    try {
+      url = new URL(delivery.url);
+    } catch {
+      return result("connection_error", { error: `invalid URL: ${delivery.url}` });
+    }
+    // An IP literal is dialed without a lookup, so the guard would never see it: check it here.
+    const literal = ipLiteral(url.hostname);
+    const refusal = literal && addressRefusal(literal, { mode: delivery.mode, allowPrivateNetworks: options.allowPrivateNetworks });
+    if (refusal) return result("blocked", { error: `blocked: ${refusal}` });
+
+    const timestamp = Math.floor(startedAt / 1000);
+    const signatures = await signDeliveryHeaders({ id: delivery.eventId, payload: delivery.payload, secrets: delivery.secrets, timestamp });
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, options.timeoutMs);
+    try {
+      const response = await request(url, {
+        method: "POST",
+        dispatcher: agents[delivery.mode],
+        signal: controller.signal,
+        headers: { "content-type": "application/json", "user-agent": USER_AGENT, ...signatures },
+        body: delivery.payload,
+      });
+      const responseBody = await readLimited(response.body);
+      const statusCode = response.statusCode;
+      const delivered = statusCode >= 200 && statusCode < 300;
+      return result(delivered ? "delivered" : "http_error", {
+        statusCode,
+        responseBody,
+        error: delivered ? null : statusCode >= 300 && statusCode < 400 ? `redirect to ${String(response.headers.location ?? "?")} not followed` : null,
+        retryAfterMs: parseRetryAfter(response.headers["retry-after"], clock()),
+      });
+    } catch (error) {
+      if (timedOut) return result("timeout", { error: `no complete answer within ${options.timeoutMs} ms` });
+      const { outcome, message } = describeError(error);
+      return result(outcome, { error: message });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    send,
+    close: async () => {
+      await Promise.all([agents.sandbox.close(), agents.live.close()]);
+    },
+  };
+}
