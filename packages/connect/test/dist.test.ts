@@ -3,8 +3,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EdgeVM } from "@edge-runtime/vm";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { distDir, ensureFreshBuild, packageDir, repoRoot, runNode } from "./dist-build.js";
+import { createTestDatabase, startTestService, type TestDatabase, type TestService } from "./support/server.js";
 
 // The built package, as users get it: which file each export condition picks, what the web build
 // may import, and the web build actually running in an edge runtime.
@@ -59,6 +60,9 @@ describe("package exports", () => {
     expect(runs[0]!.exports).toEqual(
       expect.arrayContaining([
         "Medblocks",
+        "ListPromise",
+        "MedblocksConnectionError",
+        "VERSION",
         "MedblocksSignatureError",
         "MedblocksError",
         "constructEvent",
@@ -92,7 +96,7 @@ describe("package exports", () => {
       mkdirSync(join(dir, "node_modules/@medblocks"), { recursive: true });
       symlinkSync(packageDir, join(dir, "node_modules/@medblocks/connect"), "dir");
       const compilerOptions = { strict: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", lib: ["ES2022"], types: [], noEmit: true };
-      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["esm.mts", "cjs.cts"] }));
+      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["esm.mts", "cjs.cts", "client.mts"] }));
       writeFileSync(
         join(dir, "esm.mts"),
         `import { Medblocks, MedblocksSignatureError, constructEvent, signDeliveryHeaders, type WebhookEvent } from "@medblocks/connect";
@@ -117,6 +121,34 @@ export const patient: string = fixtures.patientFlowCompleted({ patient_id: "p" }
 export const header: Promise<string> = Medblocks.webhooks.generateTestHeader({ payload: patient, secret: "whsec_x" });
 const error = errorFromResponse(429, "{}", { "retry-after": "1" });
 export const retry: number | null = error instanceof MedblocksRateLimitError ? error.retryAfter : null;
+`,
+      );
+      writeFileSync(
+        join(dir, "client.mts"),
+        `import { Medblocks, MedblocksConflictError, MedblocksRateLimitError, type WebhookEndpoint, type WebhookEventRecord } from "@medblocks/connect";
+const mb = new Medblocks("mb_sk_sbx_x", {
+  baseUrl: "http://127.0.0.1:8700",
+  maxNetworkRetries: 0,
+  timeout: 5_000,
+  fetch: async (url, init) => ({ status: 200, headers: { get: () => null, forEach: () => {} }, text: async () => init.method + url }),
+});
+export async function manage(): Promise<string> {
+  const endpoint = await mb.webhooks.create({ url: "https://example.com/hook", events: ["patient_flow.completed"] }, { timeout: 1_000 });
+  const disabled: WebhookEndpoint[] = [];
+  for await (const ep of mb.webhooks.list({ status: "disabled" }).autoPagingIterator()) disabled.push(ep);
+  const page = await mb.webhooks.listEvents(endpoint.id, { delivered: false, limit: 100 });
+  const next: string | null = page.next_cursor;
+  try {
+    const record: WebhookEventRecord = await mb.events.redeliver("evt_1");
+    if (record.type === "records.sync.failed") return record.data.object.error_message;
+    await mb.webhooks.recover(endpoint.id, { since: new Date(0), until: "2026-01-01T00:00:00.000Z" });
+    await mb.events.publish({ type: "records.sync.failed", data: { object: { resource_type: "records_sync", patient_id: "p", connection_id: "c", error_message: "e" } } }, { idempotencyKey: "k" });
+  } catch (error) {
+    if (error instanceof MedblocksRateLimitError) return String(error.retryAfter);
+    if (error instanceof MedblocksConflictError) return error.code;
+  }
+  return endpoint.secret + disabled.length + next;
+}
 `,
       );
       execFileSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", dir], { encoding: "utf8", timeout: 60_000 });
@@ -202,6 +234,50 @@ describe("edge runtime (@edge-runtime/vm)", () => {
       return reasons;
     `);
     expect(result).toEqual(["no_matching_signature", "invalid_body", "missing_header"]);
+  });
+
+  it("without a key and without process.env, the client says where a key comes from", async () => {
+    const message = await inEdge<string>(`
+      try { new globalThis.sdk.Medblocks(); return "constructed"; }
+      catch (e) { return e.constructor.name + ": " + e.message; }
+    `);
+    expect(message).toMatch(/^TypeError: No Medblocks API key: .*MEDBLOCKS_API_KEY/);
+  });
+
+  describe("API client with an injected fetch, against the real service", () => {
+    let db: TestDatabase;
+    let api: TestService;
+    beforeAll(async () => {
+      db = await createTestDatabase("sqlite");
+      api = await startTestService(db);
+    });
+    afterAll(async () => {
+      await api?.close();
+      await db?.dispose();
+    });
+
+    it("creates an endpoint and pages through the list", async () => {
+      const key = await api.mintKey("edge");
+      const result = await inEdge<{ created: Record<string, unknown>; listed: string[]; calls: [string, string, string][] }>(`
+        const calls = [];
+        const tracingFetch = (url, init) => {
+          calls.push([init.method, url, init.headers.Authorization]);
+          return fetch(url, init);
+        };
+        const mb = new globalThis.sdk.Medblocks(${JSON.stringify(key)}, { baseUrl: ${JSON.stringify(api.url)}, fetch: tracingFetch });
+        const created = await mb.webhooks.create({ url: "https://hooks.example.com/edge", events: ["records.sync.failed"] });
+        const listed = [];
+        for await (const endpoint of mb.webhooks.list({ limit: 1 })) listed.push(endpoint.id);
+        return { created, listed, calls };
+      `);
+      expect(result.created).toMatchObject({ resource_type: "webhook_endpoint", url: "https://hooks.example.com/edge", status: "active" });
+      expect(result.created.secret).toMatch(/^whsec_/);
+      expect(result.listed).toEqual([result.created.id]);
+      expect(result.calls).toEqual([
+        ["POST", `${api.url}/webhooks`, `Bearer ${key}`],
+        ["GET", `${api.url}/webhooks?limit=1`, `Bearer ${key}`],
+      ]);
+    });
   });
 
   it("produces Standard Webhooks headers identical to the Node build's", async () => {
