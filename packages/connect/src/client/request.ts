@@ -53,11 +53,9 @@ const USER_AGENT = `medblocks-connect-js/${VERSION}`;
 /** Every HTTP exchange of the SDK: headers, timeouts, retries with backoff, and errors. */
 export class ApiClient {
   readonly #config: ClientConfig;
-  readonly #sleep: (ms: number, signal?: MinimalAbortSignal) => Promise<void>;
 
-  constructor(config: ClientConfig, sleep: (ms: number, signal?: MinimalAbortSignal) => Promise<void> = abortableSleep) {
+  constructor(config: ClientConfig) {
     this.#config = config;
-    this.#sleep = sleep;
   }
 
   /** Sends `request`, retrying as the retry policy allows; resolves to the parsed JSON body. */
@@ -84,7 +82,7 @@ export class ApiClient {
           ? connectionError(request.method, url, result, retries + 1, timeout)
           : errorFromResponse(result.status, result.text, result.headers);
       }
-      await this.#sleep(backoffMs(retries + 1, failure.kind === "status" ? failure.retryAfter : null), signal);
+      await abortableSleep(backoffMs(retries + 1, failure.kind === "status" ? failure.retryAfter : null), signal);
     }
   }
 
