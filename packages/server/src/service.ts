@@ -10,6 +10,7 @@ import { createSecretBox } from "./domain/secret-box.js";
 import { resolveEncryptionKey } from "./encryption-key.js";
 import { createDeliveryMetrics } from "./delivery/delivery-metrics.js";
 import { createDispatcher, type Dispatcher } from "./delivery/dispatcher.js";
+import { createListenHub } from "./delivery/listen-sessions.js";
 import { createSender, type SenderOptions } from "./delivery/sender.js";
 import { createStore } from "./store/create-store.js";
 import type { Store, Workspace } from "./store/store.js";
@@ -106,13 +107,17 @@ export async function startService(config: Config, options: ServiceOptions = {})
       clock,
       allowPrivateNetworks: config.allowPrivateNetworks,
       livePublish: config.livePublish,
-      ...(dispatcher && { wakeDelivery: () => dispatcher.wake() }),
+      wakeDelivery: () => {
+        dispatcher?.wake();
+        listen.wake();
+      },
     };
+    const listen = createListenHub(ctx);
 
     let app: App | null = null;
     let url: string | null = null;
     if (config.role !== "worker") {
-      app = await buildApp({ ctx, metrics, logger });
+      app = await buildApp({ ctx, listen, metrics, logger });
       await app.listen({ port: config.port, host: config.host });
       const address = app.server.address();
       const port = typeof address === "object" && address ? address.port : config.port;

@@ -3,19 +3,24 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { API_VERSION } from "@medblocks/connect";
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import type { Registry } from "prom-client";
+import type { ListenHub } from "../delivery/listen-sessions.js";
 import type { DomainContext } from "../domain/context.js";
 import { ServiceError } from "../domain/errors.js";
 import { newId } from "../domain/ids.js";
 import { requireApiKey } from "./authentication.js";
 import { frameworkErrorHandler, registerErrorEnvelope } from "./error-envelope.js";
+import { trackIdleSockets } from "./idle-sockets.js";
 import { registerHttpMetrics } from "./http-metrics.js";
 import { eventRoutes } from "./routes/events.js";
+import { listenRoutes } from "./routes/listen.js";
 import { systemRoutes } from "./routes/system.js";
 import { webhookRoutes } from "./routes/webhooks.js";
 import { validatorCompiler } from "./validation.js";
 
 export interface AppOptions {
   ctx: DomainContext;
+  /** Streams events to `medblocks listen` sessions. */
+  listen: ListenHub;
   metrics: Registry;
   /** A pino logger for request logs; none by default. */
   logger?: FastifyBaseLogger;
@@ -32,7 +37,7 @@ export const LOG_REDACT = {
 };
 
 /** Builds the HTTP API without listening, so tests and the service start it the same way. */
-export async function buildApp({ ctx, metrics, logger, bodyLimit = DEFAULT_BODY_LIMIT }: AppOptions) {
+export async function buildApp({ ctx, listen, metrics, logger, bodyLimit = DEFAULT_BODY_LIMIT }: AppOptions) {
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     bodyLimit,
@@ -85,6 +90,14 @@ export async function buildApp({ ctx, metrics, logger, bodyLimit = DEFAULT_BODY_
     requireApiKey(authenticated, ctx.store);
     await authenticated.register(webhookRoutes, { ctx });
     await authenticated.register(eventRoutes, { ctx });
+    await authenticated.register(listenRoutes, { hub: listen });
+  });
+  // Listen streams never end by themselves, and idle keep-alive sockets would hold the server
+  // open: end both so shutdown waits only for requests actually in flight.
+  const sockets = trackIdleSockets(app.server);
+  app.addHook("preClose", async () => {
+    await listen.closeAll();
+    sockets.destroyIdle();
   });
   return app;
 }

@@ -1,6 +1,6 @@
 import type { DomainContext } from "../domain/context.js";
 import { assertEndpointActive, signingSecrets } from "../domain/endpoints.js";
-import { notFound, throttled } from "../domain/errors.js";
+import { conflict, notFound, throttled } from "../domain/errors.js";
 import { isId, newId } from "../domain/ids.js";
 import type { EventRow, Workspace } from "../store/store.js";
 
@@ -16,6 +16,9 @@ export async function redeliverEvent(ctx: DomainContext, ws: Workspace, id: stri
   if (!event) throw notFound("event", id);
   const endpoint = await ctx.store.findEndpoint(ws, event.endpointId);
   if (!endpoint) throw notFound("event", id);
+  if (endpoint.kind === "cli") {
+    throw conflict("This event went to a `medblocks listen` session; it is resent to the session, not redelivered. Trigger a new one instead.");
+  }
   assertEndpointActive(endpoint);
 
   const now = ctx.clock();

@@ -30,7 +30,7 @@ export interface EndpointUpdate {
 
 const KNOWN_TYPES = new Set<string>(WEBHOOK_EVENT_TYPES);
 
-function checkEvents(events: string[]): string[] {
+export function checkEvents(events: string[]): string[] {
   if (events.length < 1 || events.length > MAX_EVENTS_PER_ENDPOINT) {
     throw invalidData("events", `'events' must list 1 to ${MAX_EVENTS_PER_ENDPOINT} event types, or ["*"] for all.`);
   }
@@ -60,7 +60,8 @@ function checkMetadata(metadata: Record<string, string>): Record<string, string>
 
 async function findOrThrow(ctx: DomainContext, ws: Workspace, id: string): Promise<EndpointRow> {
   const endpoint = isId("wh", id) ? await ctx.store.findEndpoint(ws, id) : undefined;
-  if (!endpoint) throw notFound("webhook endpoint", id);
+  // A listen session's endpoint is the CLI's own, not one the customer registered.
+  if (!endpoint || endpoint.kind !== "http") throw notFound("webhook endpoint", id);
   return endpoint;
 }
 

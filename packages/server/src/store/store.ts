@@ -37,10 +37,17 @@ export type EndpointStatus = "active" | "disabled";
 /** Why an endpoint is disabled: by its owner, by exhausting an event's retries, or by a 410 answer. */
 export type DisabledReason = "manual" | "exhausted" | "gone";
 
+/**
+ * `http`: registered by the customer, delivered by the dispatcher. `cli`: the hidden endpoint of a
+ * `medblocks listen` session (one per workspace and machine), streamed to the CLI instead.
+ */
+export type EndpointKind = "http" | "cli";
+
 export interface EndpointRow {
   id: string;
   organizationId: string;
   mode: Mode;
+  kind: EndpointKind;
   url: string;
   events: string[];
   status: EndpointStatus;
@@ -239,6 +246,13 @@ export interface Store {
   /** Undefined when not found. Setting status `active` resumes the endpoint's pending events. */
   updateEndpoint(ws: Workspace, id: string, patch: EndpointPatch): Promise<EndpointRow | undefined>;
   rotateSecret(ws: Workspace, id: string, rotation: SecretRotation): Promise<EndpointRow | undefined>;
+  /**
+   * The `cli` endpoint of a listen session for this workspace and device, created with `create()`'s
+   * fields if new; its subscription is set to `events`.
+   */
+  ensureListenEndpoint(ws: Workspace, device: string, events: string[], create: () => NewEndpoint): Promise<EndpointRow>;
+  /** Claims due events of one endpoint, like `claimDue`: the listen stream's queue. */
+  claimEndpointEvents(input: Omit<ClaimInput, "excludeEndpointIds"> & { endpointId: string }): Promise<ClaimedEvent[]>;
   /** Deletes the endpoint with its events and attempts; false when not found. */
   deleteEndpoint(ws: Workspace, id: string): Promise<boolean>;
 

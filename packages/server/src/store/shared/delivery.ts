@@ -32,6 +32,8 @@ export async function claimDue(db: Kysely<Database>, dialect: DialectSupport, in
     .select("e.id")
     .where("e.next_attempt_at", "<=", now)
     .where("w.status", "=", "active")
+    // Listen sessions' events go to their stream, never to the dispatcher.
+    .where("w.kind", "=", "http")
     .$if(excludeEndpointIds.length > 0, (qb) => qb.where("e.endpoint_id", "not in", excludeEndpointIds))
     .orderBy("e.next_attempt_at")
     .limit(limit)

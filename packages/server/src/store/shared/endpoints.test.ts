@@ -39,6 +39,7 @@ describeEachDatabase("store endpoints", (kind) => {
       id: input.id,
       organizationId: ws.organizationId,
       mode: "live",
+      kind: "http",
       url: input.url,
       events: input.events,
       status: "active",

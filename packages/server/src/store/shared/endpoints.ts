@@ -19,6 +19,7 @@ export function toEndpoint(row: Selectable<WebhookEndpointsTable>): EndpointRow 
     id: row.id,
     organizationId: row.organization_id,
     mode: row.mode,
+    kind: row.kind,
     url: row.url,
     events: JSON.parse(row.events) as string[],
     status: row.status,
@@ -45,6 +46,8 @@ export async function insertEndpoint(
       id: endpoint.id,
       organization_id: ws.organizationId,
       mode: ws.mode,
+      kind: "http",
+      device: null,
       url: endpoint.url,
       events: JSON.stringify(endpoint.events),
       status: "active",
@@ -69,6 +72,7 @@ export async function countEndpoints(db: Kysely<Database>, ws: Workspace): Promi
     .select((eb) => eb.fn.countAll<number | string>().as("n"))
     .where("organization_id", "=", ws.organizationId)
     .where("mode", "=", ws.mode)
+    .where("kind", "=", "http")
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -100,6 +104,7 @@ export async function listEndpoints(
     .selectAll()
     .where("organization_id", "=", ws.organizationId)
     .where("mode", "=", ws.mode)
+    .where("kind", "=", "http")
     .$if(status !== undefined, (qb) => qb.where("status", "=", status as EndpointStatus))
     .$if(startingAfter !== undefined, (qb) => qb.where("id", "<", startingAfter as string))
     .orderBy("id", "desc")

@@ -25,6 +25,7 @@ import type {
 import * as apiKeys from "./api-keys.js";
 import { listAttempts } from "./attempts.js";
 import * as delivery from "./delivery.js";
+import * as listen from "./listen.js";
 import type { DialectSupport } from "./dialect-support.js";
 import * as endpoints from "./endpoints.js";
 import { findEvent, listEndpointEvents } from "./events.js";
@@ -175,5 +176,13 @@ export class KyselyStore implements Store {
 
   queueStats(now: number): Promise<QueueStats> {
     return delivery.queueStats(this.db, now);
+  }
+
+  ensureListenEndpoint(ws: Workspace, device: string, events: string[], create: () => NewEndpoint): Promise<EndpointRow> {
+    return listen.ensureListenEndpoint(this.db, ws, device, events, create);
+  }
+
+  claimEndpointEvents(input: Omit<ClaimInput, "excludeEndpointIds"> & { endpointId: string }): Promise<ClaimedEvent[]> {
+    return listen.claimEndpointEvents(this.db, this.#support, input);
   }
 }

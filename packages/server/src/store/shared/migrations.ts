@@ -44,6 +44,8 @@ function initialSchema({ timeType: time }: MigrationDialect): Migration {
           c.notNull().references("organizations.id").onDelete("cascade"),
         )
         .addColumn("mode", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull().defaultTo("http"))
+        .addColumn("device", "text")
         .addColumn("url", "text", (c) => c.notNull())
         .addColumn("events", "text", (c) => c.notNull())
         .addColumn("status", "text", (c) => c.notNull())
@@ -58,6 +60,7 @@ function initialSchema({ timeType: time }: MigrationDialect): Migration {
         .addColumn("updated_at", time, (c) => c.notNull())
         .addCheckConstraint("webhook_endpoints_mode_check", sql`mode in ${MODES}`)
         .addCheckConstraint("webhook_endpoints_status_check", sql`status in ('active', 'disabled')`)
+        .addCheckConstraint("webhook_endpoints_kind_check", sql`kind in ('http', 'cli')`)
         .addCheckConstraint(
           "webhook_endpoints_disabled_reason_check",
           sql`disabled_reason is null or disabled_reason in ('manual', 'exhausted', 'gone')`,
@@ -68,6 +71,15 @@ function initialSchema({ timeType: time }: MigrationDialect): Migration {
         .createIndex("webhook_endpoints_workspace_idx")
         .on("webhook_endpoints")
         .columns(["organization_id", "mode", "id"])
+        .execute();
+
+      // One `medblocks listen` endpoint per workspace and machine.
+      await db.schema
+        .createIndex("webhook_endpoints_device_idx")
+        .on("webhook_endpoints")
+        .columns(["organization_id", "mode", "device"])
+        .unique()
+        .where(sql.ref("kind"), "=", "cli")
         .execute();
 
       await db.schema

@@ -3,7 +3,7 @@
  * SQLite, BIGINT in PostgreSQL (parsed back to numbers by the pool). JSON columns are TEXT so both
  * dialects store the same bytes; the mappers in this folder parse them.
  */
-import type { AttemptOutcome, AttemptTrigger, DisabledReason, EndpointStatus, Mode } from "../store.js";
+import type { AttemptOutcome, AttemptTrigger, DisabledReason, EndpointKind, EndpointStatus, Mode } from "../store.js";
 
 export interface OrganizationsTable {
   id: string;
@@ -25,6 +25,10 @@ export interface WebhookEndpointsTable {
   id: string;
   organization_id: string;
   mode: Mode;
+  /** `http`: a registered endpoint the dispatcher POSTs to; `cli`: a `medblocks listen` session's stream. */
+  kind: EndpointKind;
+  /** For `cli` endpoints, the machine the listen session runs on. */
+  device: string | null;
   url: string;
   /** JSON array of event types, or `["*"]`. */
   events: string;

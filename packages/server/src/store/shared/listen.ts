@@ -1,0 +1,102 @@
+import type { Kysely } from "kysely";
+import type { ClaimedEvent, ClaimInput, EndpointRow, NewEndpoint, Workspace } from "../store.js";
+import type { DialectSupport } from "./dialect-support.js";
+import { toEndpoint } from "./endpoints.js";
+import { toEvent } from "./events.js";
+import type { Database } from "./schema.js";
+
+/**
+ * `medblocks listen` sessions. Each workspace and machine has one hidden endpoint of kind `cli`:
+ * publishing fans out to it like to any endpoint, but its events are streamed to the CLI instead
+ * of being POSTed by the dispatcher, and its attempts are reported back by the CLI.
+ */
+
+async function findListenEndpoint(db: Kysely<Database>, ws: Workspace, device: string) {
+  return db
+    .selectFrom("webhook_endpoints")
+    .selectAll()
+    .where("organization_id", "=", ws.organizationId)
+    .where("mode", "=", ws.mode)
+    .where("kind", "=", "cli")
+    .where("device", "=", device)
+    .executeTakeFirst();
+}
+
+export async function ensureListenEndpoint(
+  db: Kysely<Database>,
+  ws: Workspace,
+  device: string,
+  events: string[],
+  create: () => NewEndpoint,
+): Promise<EndpointRow> {
+  let row = await findListenEndpoint(db, ws, device);
+  if (!row) {
+    const endpoint = create();
+    try {
+      await db
+        .insertInto("webhook_endpoints")
+        .values({
+          id: endpoint.id,
+          organization_id: ws.organizationId,
+          mode: ws.mode,
+          kind: "cli",
+          device,
+          url: endpoint.url,
+          events: JSON.stringify(events),
+          // Active only while a session is connected.
+          status: "disabled",
+          disabled_reason: "manual",
+          description: endpoint.description,
+          metadata: JSON.stringify(endpoint.metadata),
+          api_version: endpoint.apiVersion,
+          secret_ciphertext: endpoint.secretCiphertext,
+          previous_secret_ciphertext: null,
+          previous_secret_expires_at: null,
+          created_at: endpoint.now,
+          updated_at: endpoint.now,
+        })
+        .execute();
+    } catch (error) {
+      // Another session on the same machine created it a moment ago (unique index): use that one.
+      if (!(await findListenEndpoint(db, ws, device))) throw error;
+    }
+    row = (await findListenEndpoint(db, ws, device))!;
+  }
+  if (row.events !== JSON.stringify(events)) {
+    row = await db
+      .updateTable("webhook_endpoints")
+      .set({ events: JSON.stringify(events) })
+      .where("id", "=", row.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+  return toEndpoint(row);
+}
+
+export async function claimEndpointEvents(
+  db: Kysely<Database>,
+  dialect: DialectSupport,
+  input: Omit<ClaimInput, "excludeEndpointIds"> & { endpointId: string },
+): Promise<ClaimedEvent[]> {
+  const { owner, limit, now, endpointId } = input;
+  const leaseExpiresAt = now + input.leaseMs;
+  const due = db
+    .selectFrom("events")
+    .select("id")
+    .where("endpoint_id", "=", endpointId)
+    .where("next_attempt_at", "<=", now)
+    .orderBy("next_attempt_at")
+    .limit(limit)
+    .$if(dialect.supportsRowLocks, (qb) => qb.forUpdate().skipLocked());
+  const events = await db
+    .updateTable("events")
+    .set({ lease_owner: owner, lease_expires_at: leaseExpiresAt, next_attempt_at: leaseExpiresAt })
+    .where("id", "in", due)
+    .returningAll()
+    .execute();
+  if (events.length === 0) return [];
+  const endpoint = await db.selectFrom("webhook_endpoints").selectAll().where("id", "=", endpointId).executeTakeFirstOrThrow();
+  return events
+    .sort((a, b) => (a.id < b.id ? -1 : 1))
+    .map((row) => ({ event: toEvent(row), endpoint: toEndpoint(endpoint), leaseExpiresAt }));
+}
