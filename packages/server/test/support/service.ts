@@ -91,13 +91,14 @@ export async function startTestService(db: TestDatabase, env: Record<string, str
   });
   const url = service.url!;
   let defaultKey: string | undefined;
+  const mintKey = async (organization: string, mode: Mode = "sandbox") => (await mintApiKey(db.store, organization, mode)).key;
 
   return {
     service,
     url,
     logs,
     async request(method, path, init = {}) {
-      const key = init.key === undefined ? (defaultKey ??= await this.mintKey("acme")) : init.key;
+      const key = init.key === undefined ? (defaultKey ??= await mintKey("acme")) : init.key;
       const headers: Record<string, string> = { ...init.headers };
       if (key) headers.authorization = `Bearer ${key}`;
       let body: string | undefined = init.rawBody;
@@ -113,9 +114,7 @@ export async function startTestService(db: TestDatabase, env: Record<string, str
       }
       return { status: response.status, headers: response.headers, body: parsed as any, text };
     },
-    async mintKey(organization, mode = "sandbox") {
-      return (await mintApiKey(db.store, organization, mode)).key;
-    },
+    mintKey,
     close: () => service.close(),
   };
 }
