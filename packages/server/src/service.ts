@@ -11,6 +11,7 @@ import { resolveEncryptionKey } from "./encryption-key.js";
 import { createDeliveryMetrics } from "./delivery/delivery-metrics.js";
 import { createDispatcher, type Dispatcher } from "./delivery/dispatcher.js";
 import { createListenHub } from "./delivery/listen-sessions.js";
+import { createRetentionSweeper, type RetentionSweeper } from "./delivery/retention-sweeper.js";
 import { createSender, type SenderOptions } from "./delivery/sender.js";
 import { createStore } from "./store/create-store.js";
 import type { Store, Workspace } from "./store/store.js";
@@ -36,6 +37,8 @@ export interface Service {
   url: string | null;
   /** The delivery loop, when this process delivers (roles `worker` and `all`). */
   dispatcher: Dispatcher | null;
+  /** The retention purge, run where the dispatcher runs. */
+  retention: RetentionSweeper | null;
   /** In-process publishing for the platform (SPEC §6): no API key, no live-mode restriction. */
   publish(workspace: Workspace, fact: Fact, options?: PublishOptions): ReturnType<typeof publishFact>;
   close(): Promise<void>;
@@ -99,6 +102,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
         metrics: createDeliveryMetrics(metrics, store, () => dispatcher?.inFlight ?? 0, clock),
       });
     }
+    const retention =
+      config.role === "api" ? null : createRetentionSweeper({ store, retentionDays: config.retentionDays, logger, clock });
     const ctx: DomainContext = {
       store,
       secrets,
@@ -125,6 +130,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       logger.info({ url, role: config.role, database: store.dialect }, "Medblocks webhook service listening");
     }
     dispatcher?.start();
+    retention?.start();
 
     let closing: Promise<void> | undefined;
     return {
@@ -134,12 +140,14 @@ export async function startService(config: Config, options: ServiceOptions = {})
       app,
       url,
       dispatcher,
+      retention,
       publish: (workspace, fact, publishOptions) => publishFact(ctx, workspace, fact, publishOptions),
       close: () =>
         (closing ??= (async () => {
           // Stop taking requests, then stop claiming and let attempts in flight finish and be recorded.
           await app?.close();
           await dispatcher?.stop();
+          await retention?.stop();
           await sender.close();
           await store.close();
         })()),

@@ -289,4 +289,10 @@ export interface Store {
    */
   recoverEvents(ws: Workspace, endpointId: string, window: { since: number; until: number; now: number }): Promise<number>;
   queueStats(now: number): Promise<QueueStats>;
+
+  // Retention.
+  /** Deletes up to `batchSize` delivered or exhausted events finished before `cutoff`, with their attempts. */
+  purgeFinishedEvents(cutoff: number, batchSize: number): Promise<number>;
+  /** Deletes up to `batchSize` idempotency keys expired before `now`. */
+  purgeIdempotencyKeys(now: number, batchSize: number): Promise<number>;
 }

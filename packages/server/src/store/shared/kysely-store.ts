@@ -26,6 +26,7 @@ import * as apiKeys from "./api-keys.js";
 import { listAttempts } from "./attempts.js";
 import * as delivery from "./delivery.js";
 import * as listen from "./listen.js";
+import * as retention from "./retention.js";
 import type { DialectSupport } from "./dialect-support.js";
 import * as endpoints from "./endpoints.js";
 import { findEvent, listEndpointEvents } from "./events.js";
@@ -184,5 +185,13 @@ export class KyselyStore implements Store {
 
   claimEndpointEvents(input: Omit<ClaimInput, "excludeEndpointIds"> & { endpointId: string }): Promise<ClaimedEvent[]> {
     return listen.claimEndpointEvents(this.db, this.#support, input);
+  }
+
+  purgeFinishedEvents(cutoff: number, batchSize: number): Promise<number> {
+    return retention.purgeBatch(this.db, cutoff, batchSize);
+  }
+
+  purgeIdempotencyKeys(now: number, batchSize: number): Promise<number> {
+    return retention.purgeIdempotencyKeys(this.db, now, batchSize);
   }
 }
