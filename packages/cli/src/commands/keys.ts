@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { createStore, mintApiKey, type Store } from "@medblocks/server";
+import type { Store } from "@medblocks/server";
 import { CliError, dim, emit, relativeTime, table, type OutputOptions } from "../output.js";
 
 /**
@@ -15,6 +15,8 @@ interface DatabaseFlags extends OutputOptions {
 
 async function withStore<T>(flags: DatabaseFlags, run: (store: Store) => Promise<T>): Promise<T> {
   const url = flags.databaseUrl ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  // Loaded on use, so the API commands do not pay for the service's dependencies at start.
+  const { createStore } = await import("@medblocks/server");
   const store = await createStore(url);
   try {
     await store.migrate();
@@ -41,6 +43,7 @@ export function registerKeys(program: Command): void {
     .action(async (flags: DatabaseFlags & { org: string; live?: boolean }) => {
       const name = flags.org.trim();
       if (!name || name.length > 100) throw new CliError("--org must be a name of 1 to 100 characters");
+      const { mintApiKey } = await import("@medblocks/server");
       const minted = await withStore(flags, (store) => mintApiKey(store, name, flags.live ? "live" : "sandbox"));
       emit(
         flags,

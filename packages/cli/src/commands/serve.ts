@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { main as runService } from "@medblocks/server";
 
 /** `medblocks serve`: the service, configured as SPEC §8 says; flags mirror the environment. */
 export function registerServe(program: Command): void {
@@ -10,8 +9,11 @@ export function registerServe(program: Command): void {
     .option("--host <host>", "interface to bind (HOST, default 127.0.0.1)")
     .option("--database-url <url>", "sqlite:<path> or postgres://… (DATABASE_URL, default sqlite:./data/medblocks.db)")
     .option("--role <role>", "api, worker or all (MEDBLOCKS_ROLE, default all)")
+    .option("--json", "accepted for symmetry: the service's logs are always JSON lines")
     .addHelpText("after", "\nExample:\n  $ medblocks serve --port 8700 --database-url sqlite:./data/medblocks.db")
     .action(async (flags: { port?: string; host?: string; databaseUrl?: string; role?: string }) => {
+      // Loaded here, not at the top: the other commands start faster without the whole service.
+      const { main: runService } = await import("@medblocks/server");
       await runService({
         ...process.env,
         ...(flags.port !== undefined && { PORT: flags.port }),
