@@ -1,3 +1,5 @@
+import { MedblocksError } from "@medblocks/connect";
+
 /**
  * Everything the CLI prints goes through here: `--json` for scripts, aligned tables and short
  * lines for people, colour only on a terminal, and one clear line on stderr for an error.
@@ -14,6 +16,8 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode = 1,
+    /** A machine-readable code for `--json` and the start of the line, e.g. `no_matching_signature`. */
+    readonly code?: string,
   ) {
     super(message);
   }
@@ -29,6 +33,11 @@ export const yellow = paint(33);
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** One JSON document per line, for output that streams (`listen --json`). */
+export function printJsonLine(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
 }
 
 /** Prints `value` as JSON with --json, else whatever `human` writes. */
@@ -50,6 +59,17 @@ export function table(headers: string[], rows: string[][]): string {
   return [bold(line(headers)), ...rows.map(line)].join("\n");
 }
 
+/** `Label  value` lines, labels aligned, for one object. */
+export function details(rows: [label: string, value: string][]): string {
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${dim(label.padEnd(width))}  ${value}`).join("\n");
+}
+
+/** Writes lines of human output. */
+export function say(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
 /** `3m ago`, `in 2h`, for people reading a listing. */
 export function relativeTime(iso: string | null | undefined, now = Date.now()): string {
   if (!iso) return "-";
@@ -66,11 +86,31 @@ export function relativeTime(iso: string | null | undefined, now = Date.now()): 
   return delta < 0 ? `${amount} ago` : `in ${amount}`;
 }
 
+/** The `--json` shape of a failure: the API's error fields when there are some. */
+function errorJson(error: unknown): Record<string, unknown> {
+  if (error instanceof MedblocksError) {
+    return { type: error.type, code: error.code, message: error.message, param: error.param, status: error.statusCode ?? null, request_id: error.requestId };
+  }
+  if (error instanceof CliError) return { ...(error.code !== undefined && { code: error.code }), message: error.message };
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+/** One line for people: `code: message (param: x)`, the request id when the service gave one. */
+function errorLine(error: unknown): string {
+  if (error instanceof MedblocksError) {
+    const param = error.param ? ` (param: ${error.param})` : "";
+    const requestId = error.requestId ? dim(` [${error.requestId}]`) : "";
+    return `${error.code}: ${error.message}${param}${requestId}`;
+  }
+  if (error instanceof CliError && error.code !== undefined) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
 export function reportError(error: unknown, options: OutputOptions): number {
   const exitCode = error instanceof CliError ? error.exitCode : 1;
-  const message = error instanceof Error ? error.message : String(error);
-  if (options.json) process.stderr.write(`${JSON.stringify({ error: { message } })}\n`);
-  else process.stderr.write(`${red("error")}: ${message}\n`);
+  // An error message from a server may span lines; the report stays one line.
+  if (options.json) process.stderr.write(`${JSON.stringify({ error: errorJson(error) })}\n`);
+  else process.stderr.write(`${red("error")}: ${errorLine(error).replace(/\s*\n\s*/g, " ")}\n`);
   if (options.debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return exitCode;
 }
