@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerEvents } from "./commands/events.js";
 import { registerKeys } from "./commands/keys.js";
+import { registerListen } from "./commands/listen.js";
 import { registerServe } from "./commands/serve.js";
 import { registerSign } from "./commands/sign.js";
 import { registerTrigger } from "./commands/trigger.js";
@@ -22,6 +23,7 @@ registerKeys(program);
 registerWebhooks(program);
 registerEvents(program);
 registerTrigger(program);
+registerListen(program);
 registerSign(program);
 registerVerify(program);
 
