@@ -6,7 +6,10 @@ import { attemptTable, eventDetails, oneLine } from "../present/records.js";
 
 /** `medblocks events get|attempts|redeliver <evt_id>`: event records through the API (SDK `mb.events`). */
 export function registerEvents(program: Command): void {
-  const events = program.command("events").description("Inspect event records and their attempts; redeliver one");
+  const events = program
+    .command("events")
+    .description("Inspect event records and their attempts; redeliver one")
+    .addHelpText("after", "\nExample:\n  $ medblocks events attempts evt_01J9YR9N3X4VZ6P2K5RH7M3LMP");
 
   apiCommand(events.command("get").description("Show one event record and where its delivery stands").argument("<evt_id>", "the event's id"))
     .addHelpText("after", "\nExample:\n  $ medblocks events get evt_01J9YR9N3X4VZ6P2K5RH7M3LMP")

@@ -16,7 +16,9 @@ export function registerSign(program: Command): void {
     .addHelpText(
       "after",
       "\nThe body is signed exactly as read: a trailing newline is part of it unless --trim-newline.\n" +
-        "\nExample (replay a capture to a local receiver):\n" +
+        "\nExamples:\n" +
+        '  $ medblocks sign --secret "$MEDBLOCKS_WEBHOOK_SECRET" --timestamp 1777118400 < capture.json\n' +
+        "  # replay a capture to a local receiver:\n" +
         '  $ curl localhost:3000/webhooks -H "Content-Type: application/json" \\\n' +
         '      -H "Medblocks-Signature: $(medblocks sign --secret "$MEDBLOCKS_WEBHOOK_SECRET" < capture.json)" \\\n' +
         "      --data-binary @capture.json",

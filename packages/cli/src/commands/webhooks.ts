@@ -29,7 +29,10 @@ function showSecret(endpoint: WebhookEndpointWithSecret, verb: string): void {
 }
 
 export function registerWebhooks(program: Command): void {
-  const webhooks = program.command("webhooks").description("Manage webhook endpoints: create, list, get, update, delete, rotate-secret, events, recover");
+  const webhooks = program
+    .command("webhooks")
+    .description("Manage webhook endpoints: create, list, get, update, delete, rotate-secret, events, recover")
+    .addHelpText("after", example("  $ medblocks webhooks create --url http://localhost:3000/webhooks\n  $ medblocks webhooks list --status disabled"));
 
   apiCommand(webhooks.command("create").description("Register an endpoint; prints its signing secret once"))
     .requiredOption("--url <url>", "where to POST events (https://…; http://localhost with a sandbox key)")
