@@ -36,7 +36,7 @@ export function registerVerify(program: Command): void {
     .description("Check a Medblocks-Signature against the body on stdin (exit 0 valid, 1 not)")
     .option(...SECRET_OPTION)
     .option("--signature <header>", "the Medblocks-Signature header value (t=…,v1=…)")
-    .option("--tolerance <seconds>", `how far the signature's time may be from now, both ways; Infinity for old captures (default ${DEFAULT_TOLERANCE_SECONDS})`, tolerance, DEFAULT_TOLERANCE_SECONDS)
+    .option("--tolerance <seconds>", `how far the signature's time may be from now, both ways; Infinity for old captures`, tolerance, DEFAULT_TOLERANCE_SECONDS)
     .option("--no-tolerance", "skip the time check (same as --tolerance Infinity), to replay old captures")
     .option(...TRIM_OPTION)
     .option("--json", "machine-readable output: { valid, id, type, timestamp } or { valid: false, reason, message }")

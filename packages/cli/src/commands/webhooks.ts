@@ -36,7 +36,7 @@ export function registerWebhooks(program: Command): void {
 
   apiCommand(webhooks.command("create").description("Register an endpoint; prints its signing secret once"))
     .requiredOption("--url <url>", "where to POST events (https://…; http://localhost with a sandbox key)")
-    .option("--events <types>", "comma-separated event types, or * for all (default *)", "*")
+    .option("--events <types>", "comma-separated event types, or * for all", "*")
     .option("--description <text>", "a note for people (≤ 500 characters)")
     .option("--metadata <key=value>", "a metadata entry (repeatable)", collect)
     .addHelpText("after", example("  $ medblocks webhooks create --url http://localhost:3000/webhooks --events patient_flow.completed,records.sync.failed"))
