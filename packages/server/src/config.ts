@@ -6,7 +6,8 @@
 export type Role = "api" | "worker" | "all";
 
 export interface Config {
-  port: number;
+  /** Where HTTP is served; null for a worker without PORT (workers need no port). */
+  port: number | null;
   host: string;
   databaseUrl: string;
   role: Role;
@@ -84,7 +85,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`MEDBLOCKS_ROLE must be 'api', 'worker' or 'all', got '${role}'`);
   }
   const config: Config = {
-    port: integer(env, "PORT", 8700, 0, 65535),
+    // A worker serves /health and /metrics only when given a port.
+    port: role === "worker" && !env.PORT ? null : integer(env, "PORT", 8700, 0, 65535),
     host: env.HOST?.trim() || "127.0.0.1",
     databaseUrl: env.DATABASE_URL?.trim() || "sqlite:./data/medblocks.db",
     role,

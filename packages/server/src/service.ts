@@ -66,6 +66,11 @@ function printBootstrapKey(minted: MintedKey): void {
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<Service> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const store = await createStore(config.databaseUrl, { logger });
+  // What has been started, closed in reverse order by `close()`, or at once if the start fails.
+  const closers: (() => Promise<void>)[] = [() => store.close()];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close();
+  };
   try {
     await store.migrate();
     const { key, source } = resolveEncryptionKey(config.encryptionKey, store);
@@ -82,28 +87,28 @@ export async function startService(config: Config, options: ServiceOptions = {})
       clock,
       ...(options.deliveryLookup && { lookup: options.deliveryLookup }),
     });
+    closers.push(() => sender.close());
     const secrets = createSecretBox(key);
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics, prefix: "medblocks_" });
 
-    let dispatcher: Dispatcher | null = null;
-    if (config.role !== "api") {
-      dispatcher = createDispatcher({
-        store,
-        sender,
-        secrets,
-        schedule: config.retryScheduleMs,
-        logger,
-        clock,
-        concurrency: config.deliveryConcurrency,
-        perEndpointConcurrency: config.endpointConcurrency,
-        leaseMs: config.deliveryLeaseMs,
-        pollIntervalMs: config.pollIntervalMs,
-        metrics: createDeliveryMetrics(metrics, store, () => dispatcher?.inFlight ?? 0, clock),
-      });
-    }
-    const retention =
-      config.role === "api" ? null : createRetentionSweeper({ store, retentionDays: config.retentionDays, logger, clock });
+    const delivers = config.role !== "api";
+    const dispatcher: Dispatcher | null = delivers
+      ? createDispatcher({
+          store,
+          sender,
+          secrets,
+          schedule: config.retryScheduleMs,
+          logger,
+          clock,
+          concurrency: config.deliveryConcurrency,
+          perEndpointConcurrency: config.endpointConcurrency,
+          leaseMs: config.deliveryLeaseMs,
+          pollIntervalMs: config.pollIntervalMs,
+          metrics: createDeliveryMetrics(metrics, store, () => dispatcher?.inFlight ?? 0, clock),
+        })
+      : null;
+    const retention = delivers ? createRetentionSweeper({ store, retentionDays: config.retentionDays, logger, clock }) : null;
     const ctx: DomainContext = {
       store,
       secrets,
@@ -118,19 +123,30 @@ export async function startService(config: Config, options: ServiceOptions = {})
       },
     };
     const listen = createListenHub(ctx);
+    // Other processes' publishes, resumes and recoveries (PostgreSQL NOTIFY) wake this one too.
+    closers.push(await store.onEventsDue(() => ctx.wakeDelivery?.()));
+    // Closed after the API (below): stop claiming, let attempts in flight finish and be recorded.
+    if (retention) closers.push(() => retention.stop());
+    if (dispatcher) closers.push(() => dispatcher.stop());
 
+    // The API for roles `api` and `all`; a worker serves only /health and /metrics, and only when
+    // it is given a port.
     let app: App | null = null;
     let url: string | null = null;
-    if (config.role !== "worker") {
-      app = await buildApp({ ctx, listen, metrics, logger });
-      await app.listen({ port: config.port, host: config.host });
-      const address = app.server.address();
+    if (config.port !== null) {
+      const serving = await buildApp({ ctx, listen, metrics, logger, systemOnly: config.role === "worker" });
+      app = serving;
+      // Closed first: stop taking requests and end listen streams.
+      closers.push(() => serving.close());
+      await serving.listen({ port: config.port, host: config.host });
+      const address = serving.server.address();
       const port = typeof address === "object" && address ? address.port : config.port;
       url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
       logger.info({ url, role: config.role, database: store.dialect }, "Medblocks webhook service listening");
     }
     dispatcher?.start();
     retention?.start();
+    if (!app) logger.info({ role: config.role, database: store.dialect }, "Medblocks webhook worker started");
 
     let closing: Promise<void> | undefined;
     return {
@@ -142,18 +158,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
       dispatcher,
       retention,
       publish: (workspace, fact, publishOptions) => publishFact(ctx, workspace, fact, publishOptions),
-      close: () =>
-        (closing ??= (async () => {
-          // Stop taking requests, then stop claiming and let attempts in flight finish and be recorded.
-          await app?.close();
-          await dispatcher?.stop();
-          await retention?.stop();
-          await sender.close();
-          await store.close();
-        })()),
+      close: () => (closing ??= closeAll()),
     };
   } catch (error) {
-    await store.close();
+    await closeAll();
     throw error;
   }
 }

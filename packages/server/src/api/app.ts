@@ -24,6 +24,8 @@ export interface AppOptions {
   metrics: Registry;
   /** A pino logger for request logs; none by default. */
   logger?: FastifyBaseLogger;
+  /** Only /health, /metrics and /openapi.json (a worker process). */
+  systemOnly?: boolean;
   /** Largest accepted request body in bytes; bigger ones get 413 payload_too_large. */
   bodyLimit?: number;
 }
@@ -37,7 +39,7 @@ export const LOG_REDACT = {
 };
 
 /** Builds the HTTP API without listening, so tests and the service start it the same way. */
-export async function buildApp({ ctx, listen, metrics, logger, bodyLimit = DEFAULT_BODY_LIMIT }: AppOptions) {
+export async function buildApp({ ctx, listen, metrics, logger, systemOnly = false, bodyLimit = DEFAULT_BODY_LIMIT }: AppOptions) {
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     bodyLimit,
@@ -85,19 +87,21 @@ export async function buildApp({ ctx, listen, metrics, logger, bodyLimit = DEFAU
     },
   });
 
-  await app.register(systemRoutes, { metrics });
-  await app.register(async (authenticated) => {
-    requireApiKey(authenticated, ctx.store);
-    await authenticated.register(webhookRoutes, { ctx });
-    await authenticated.register(eventRoutes, { ctx });
-    await authenticated.register(listenRoutes, { hub: listen });
-  });
   // Listen streams never end by themselves, and idle keep-alive sockets would hold the server
   // open: end both so shutdown waits only for requests actually in flight.
   const sockets = trackIdleSockets(app.server);
   app.addHook("preClose", async () => {
     await listen.closeAll();
     sockets.destroyIdle();
+  });
+
+  await app.register(systemRoutes, { metrics });
+  if (systemOnly) return app;
+  await app.register(async (authenticated) => {
+    requireApiKey(authenticated, ctx.store);
+    await authenticated.register(webhookRoutes, { ctx });
+    await authenticated.register(eventRoutes, { ctx });
+    await authenticated.register(listenRoutes, { hub: listen });
   });
   return app;
 }

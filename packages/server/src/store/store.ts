@@ -295,4 +295,11 @@ export interface Store {
   purgeFinishedEvents(cutoff: number, batchSize: number): Promise<number>;
   /** Deletes up to `batchSize` idempotency keys expired before `now`. */
   purgeIdempotencyKeys(now: number, batchSize: number): Promise<number>;
+
+  // Wake-ups across processes.
+  /**
+   * Calls `onDue` when another process published, resumed or recovered events (PostgreSQL
+   * LISTEN/NOTIFY); never called on SQLite, where the poll finds them. Resolves with an unsubscribe.
+   */
+  onEventsDue(onDue: () => void): Promise<() => Promise<void>>;
 }

@@ -105,24 +105,26 @@ export function postgresUnavailableReason(): Promise<string | undefined> {
  * skipped, or fails with the reason when REQUIRE_POSTGRES=1 (CI must not pass by skipping).
  */
 export function describeEachDatabase(title: string, fn: (kind: DatabaseKind) => void): void {
-  for (const kind of DATABASE_KINDS) {
-    const name = `${title} [${kind}]`;
-    if (kind === "sqlite") {
-      describe(name, () => fn(kind));
-      continue;
+  describe(`${title} [sqlite]`, () => fn("sqlite"));
+  describePostgres(title, () => fn("postgres"));
+}
+
+/**
+ * A suite that needs PostgreSQL: skipped with the reason when it is unreachable, or failing when
+ * `REQUIRE_POSTGRES=1` says it must be there.
+ */
+export function describePostgres(title: string, fn: () => void): void {
+  // Vitest awaits an async suite factory while collecting, so the probe decides what is registered.
+  describe(`${title} [postgres]`, async () => {
+    const unavailable = await postgresUnavailableReason();
+    if (unavailable === undefined) {
+      fn();
+    } else if (process.env.REQUIRE_POSTGRES === "1") {
+      test("PostgreSQL is reachable", () => {
+        throw new Error(unavailable);
+      });
+    } else {
+      describe.skip(unavailable, fn);
     }
-    // Vitest awaits an async suite factory while collecting, so the probe decides what is registered.
-    describe(name, async () => {
-      const unavailable = await postgresUnavailableReason();
-      if (unavailable === undefined) {
-        fn(kind);
-      } else if (process.env.REQUIRE_POSTGRES === "1") {
-        test("PostgreSQL is reachable", () => {
-          throw new Error(unavailable);
-        });
-      } else {
-        describe.skip(unavailable, () => fn(kind));
-      }
-    });
-  }
+  });
 }

@@ -5,6 +5,7 @@ import { KyselyStore } from "../shared/kysely-store.js";
 import type { Database } from "../shared/schema.js";
 import type { StoreLogger } from "../shared/store-logger.js";
 import { parsePostgresUrl } from "./postgres-url.js";
+import { listenForWakeups } from "./postgres-wakeups.js";
 
 const INT8_OID = 20;
 
@@ -18,11 +19,26 @@ const types: pg.CustomTypesConfig = {
       : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig["getTypeParser"],
 };
 
-export function postgresSupport(schema: string | undefined): DialectSupport {
+/**
+ * The channel on which publishes, resumes and recoveries announce due events to every worker.
+ * Notifications are database-wide, so a schema-scoped store gets a channel of its own.
+ */
+export function wakeChannel(schema: string | undefined): string {
+  return (schema ? `medblocks_events_due_${schema}` : "medblocks_events_due").slice(0, 63);
+}
+
+export function postgresSupport(schema: string | undefined, connection: pg.ClientConfig = {}, logger?: StoreLogger): DialectSupport {
+  const channel = wakeChannel(schema);
   return {
     name: "postgres",
     timeType: "bigint",
     supportsRowLocks: true,
+    async notifyDue(trx) {
+      // Delivered when the transaction commits, and only then; identical payloads in one
+      // transaction are folded into one notification by PostgreSQL.
+      await sql`select pg_notify(${channel}, '')`.execute(trx);
+    },
+    subscribeDue: (onDue) => listenForWakeups(connection, channel, onDue, logger),
     async prepareMigrations(db) {
       if (schema !== undefined) {
         // `CREATE SCHEMA IF NOT EXISTS` can still fail with a unique violation when two sessions
@@ -62,5 +78,10 @@ export function openPostgresStore(url: string, logger?: StoreLogger): KyselyStor
   // process. The pool drops the client and the next query reconnects.
   pool.on("error", (error) => logger?.warn({ err: error }, "idle PostgreSQL connection failed"));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return new KyselyStore({ db, support: postgresSupport(target.schema), dataDirectory: null, logger });
+  const connection: pg.ClientConfig = {
+    connectionString: target.connectionString,
+    ...(target.options === undefined ? {} : { options: target.options }),
+    connectionTimeoutMillis: 10_000,
+  };
+  return new KyselyStore({ db, support: postgresSupport(target.schema, connection, logger), dataDirectory: null, logger });
 }

@@ -19,4 +19,11 @@ export interface DialectSupport {
    * schema Kysely's migration tables live in, or undefined for the database's only namespace.
    */
   prepareMigrations(db: Kysely<Database>): Promise<string | undefined>;
+  /**
+   * Tells other processes, on commit, that events became due (PostgreSQL NOTIFY). A no-op where
+   * processes cannot be told (SQLite): their poll picks the events up.
+   */
+  notifyDue(trx: Kysely<Database>): Promise<void>;
+  /** Calls `onDue` when another process announces due events; resolves with an unsubscribe. */
+  subscribeDue(onDue: () => void): Promise<() => Promise<void>>;
 }

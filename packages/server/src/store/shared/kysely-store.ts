@@ -123,8 +123,11 @@ export class KyselyStore implements Store {
     return endpoints.listEndpoints(this.db, ws, query);
   }
 
-  updateEndpoint(ws: Workspace, id: string, patch: EndpointPatch): Promise<EndpointRow | undefined> {
-    return endpoints.updateEndpoint(this.db, ws, id, patch);
+  async updateEndpoint(ws: Workspace, id: string, patch: EndpointPatch): Promise<EndpointRow | undefined> {
+    const row = await endpoints.updateEndpoint(this.db, ws, id, patch);
+    // A resumed endpoint's overdue events are due now: tell every worker.
+    if (row && patch.status === "active") await this.#support.notifyDue(this.db);
+    return row;
   }
 
   rotateSecret(ws: Workspace, id: string, rotation: SecretRotation): Promise<EndpointRow | undefined> {
@@ -171,8 +174,10 @@ export class KyselyStore implements Store {
     return delivery.recordManualAttempt(this.db, ws, eventId, attempt);
   }
 
-  recoverEvents(ws: Workspace, endpointId: string, window: { since: number; until: number; now: number }): Promise<number> {
-    return delivery.recoverEvents(this.db, ws, endpointId, window);
+  async recoverEvents(ws: Workspace, endpointId: string, window: { since: number; until: number; now: number }): Promise<number> {
+    const enqueued = await delivery.recoverEvents(this.db, ws, endpointId, window);
+    if (enqueued > 0) await this.#support.notifyDue(this.db);
+    return enqueued;
   }
 
   queueStats(now: number): Promise<QueueStats> {
@@ -193,5 +198,9 @@ export class KyselyStore implements Store {
 
   purgeIdempotencyKeys(now: number, batchSize: number): Promise<number> {
     return retention.purgeIdempotencyKeys(this.db, now, batchSize);
+  }
+
+  onEventsDue(onDue: () => void): Promise<() => Promise<void>> {
+    return this.#support.subscribeDue(onDue);
   }
 }

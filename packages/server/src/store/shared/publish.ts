@@ -37,6 +37,7 @@ export async function publish(
     const newEvents = input.buildEvents(endpoints);
     assertForEndpoints(newEvents, endpoints);
     const events = await insertEvents(trx, ws, newEvents);
+    if (events.some((e) => e.nextAttemptAt !== null)) await dialect.notifyDue(trx);
 
     if (idempotency !== undefined) {
       await recordIdempotentResult(

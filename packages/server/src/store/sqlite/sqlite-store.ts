@@ -20,6 +20,9 @@ export const sqliteSupport: DialectSupport = {
   supportsRowLocks: false,
   // One database, one namespace: nothing to create, and Kysely's tables sit beside ours.
   prepareMigrations: async () => undefined,
+  notifyDue: async () => {},
+  // Processes sharing one SQLite file are not told; the dispatcher's poll finds their events.
+  subscribeDue: async () => async () => {},
 };
 
 /** Opens (creating if needed) the database file at `location`, relative to the working directory. */
@@ -68,5 +71,27 @@ function connect(path: string, logger: StoreLogger | undefined): Kysely<Database
   // Off by default in SQLite; the schema's cascades and references rely on it.
   database.pragma("foreign_keys = ON");
 
-  return new Kysely<Database>({ dialect: new WriterSqliteDialect({ database }) });
+  return new Kysely<Database>({ dialect: new WriterSqliteDialect({ database: process.env.NO_STMT_CACHE ? database : withStatementCache(database) }) });
+}
+
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely prepares every query it runs; for the service's hot queries (publish, claim, complete)
+ * preparing costs as much as running. This keeps the most recently used statements prepared.
+ */
+function withStatementCache(database: BetterSqlite3.Database) {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (statement === undefined) {
+        statement = database.prepare(sql);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      } else cache.delete(sql);
+      cache.set(sql, statement);
+      return statement;
+    },
+  };
 }
