@@ -71,14 +71,16 @@ function connect(path: string, logger: StoreLogger | undefined): Kysely<Database
   // Off by default in SQLite; the schema's cascades and references rely on it.
   database.pragma("foreign_keys = ON");
 
-  return new Kysely<Database>({ dialect: new WriterSqliteDialect({ database: process.env.NO_STMT_CACHE ? database : withStatementCache(database) }) });
+  return new Kysely<Database>({ dialect: new WriterSqliteDialect({ database: withStatementCache(database) }) });
 }
 
 const STATEMENT_CACHE_SIZE = 256;
 
 /**
- * Kysely prepares every query it runs; for the service's hot queries (publish, claim, complete)
- * preparing costs as much as running. This keeps the most recently used statements prepared.
+ * Kysely prepares every query it runs, and for the service's hot queries (publish, claim, record an
+ * attempt) preparing costs about as much as running them. This keeps the most recently used
+ * statements prepared. Reuse is safe: the driver runs one query at a time on the connection, and
+ * SQLite re-prepares a statement by itself when the schema changes.
  */
 function withStatementCache(database: BetterSqlite3.Database) {
   const cache = new Map<string, BetterSqlite3.Statement>();
