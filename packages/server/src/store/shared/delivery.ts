@@ -4,6 +4,7 @@ import type {
   ClaimedEvent,
   ClaimInput,
   CompleteAttemptInput,
+  DisabledReason,
   EventRow,
   QueueStats,
   Workspace,
@@ -53,28 +54,31 @@ export async function claimDue(db: Kysely<Database>, dialect: DialectSupport, in
   return events.map((row) => ({ event: toEvent(row), endpoint: endpoints.get(row.endpoint_id)!, leaseExpiresAt }));
 }
 
-async function insertAttempt(
-  trx: Transaction<Database>,
-  event: { id: string; endpoint_id: string; organization_id: string; attempts: number },
-  attempt: AttemptRecord,
-  trigger: "automatic" | "manual",
-): Promise<void> {
+interface AttemptInsert {
+  /** The event with `attempts` already counting this attempt. */
+  event: { id: string; endpoint_id: string; organization_id: string; attempts: number };
+  attempt: AttemptRecord;
+}
+
+async function insertAttempts(trx: Transaction<Database>, rows: readonly AttemptInsert[], trigger: "automatic" | "manual"): Promise<void> {
   await trx
     .insertInto("event_attempts")
-    .values({
-      id: attempt.id,
-      event_id: event.id,
-      endpoint_id: event.endpoint_id,
-      organization_id: event.organization_id,
-      attempt: event.attempts,
-      trigger,
-      started_at: attempt.startedAt,
-      duration_ms: attempt.durationMs,
-      status_code: attempt.statusCode,
-      outcome: attempt.outcome,
-      error: attempt.error,
-      response_body: attempt.responseBody,
-    })
+    .values(
+      rows.map(({ event, attempt }) => ({
+        id: attempt.id,
+        event_id: event.id,
+        endpoint_id: event.endpoint_id,
+        organization_id: event.organization_id,
+        attempt: event.attempts,
+        trigger,
+        started_at: attempt.startedAt,
+        duration_ms: attempt.durationMs,
+        status_code: attempt.statusCode,
+        outcome: attempt.outcome,
+        error: attempt.error,
+        response_body: attempt.responseBody,
+      })),
+    )
     .execute();
 }
 
@@ -98,51 +102,198 @@ export async function unparkEvents(trx: Transaction<Database>, endpointId: strin
     .execute();
 }
 
-export async function completeAttempt(db: Kysely<Database>, dialect: DialectSupport, input: CompleteAttemptInput): Promise<boolean> {
+/**
+ * Records an automatic attempt, fenced by the claim's owner and lease. Attempts finishing close
+ * together are written together: one transaction with one fenced read, one update and one insert
+ * for the whole batch, instead of a transaction of four statements per attempt. A batch is written
+ * when it is full, or a few milliseconds after its first attempt (the receiver already has the
+ * event; only the record waits), and each caller still gets its own answer.
+ */
+export function completeAttempt(db: Kysely<Database>, dialect: DialectSupport, input: CompleteAttemptInput): Promise<boolean> {
+  let batcher = batchers.get(db);
+  if (!batcher) batchers.set(db, (batcher = new CompletionBatcher(db, dialect)));
+  return batcher.add(input);
+}
+
+/** At most this many attempts per transaction (parameters stay far below both databases' limits). */
+export const COMPLETION_BATCH_LIMIT = 128;
+/** How long the first attempt of a batch waits for others to join it. */
+export const COMPLETION_LINGER_MS = 5;
+
+interface PendingCompletion {
+  input: CompleteAttemptInput;
+  resolve: (recorded: boolean) => void;
+  reject: (error: unknown) => void;
+}
+
+const batchers = new WeakMap<Kysely<Database>, CompletionBatcher>();
+
+class CompletionBatcher {
+  #pending: PendingCompletion[] = [];
+  #timer: NodeJS.Timeout | null = null;
+  #writing = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectSupport,
+  ) {}
+
+  add(input: CompleteAttemptInput): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ input, resolve, reject });
+      // While a batch is being written, the next one gathers and follows it at once.
+      if (this.#writing) return;
+      if (this.#pending.length >= COMPLETION_BATCH_LIMIT) {
+        if (this.#timer) clearTimeout(this.#timer);
+        this.#timer = null;
+        void this.#write();
+      } else {
+        this.#timer ??= setTimeout(() => {
+          this.#timer = null;
+          void this.#write();
+        }, COMPLETION_LINGER_MS);
+      }
+    });
+  }
+
+  async #write(): Promise<void> {
+    if (this.#writing) return;
+    this.#writing = true;
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#take();
+        try {
+          const recorded = await completeBatch(this.db, this.dialect, batch.map((p) => p.input));
+          batch.forEach((p, i) => p.resolve(recorded[i]!));
+        } catch {
+          // One attempt the database refuses must not lose the others: write them one by one.
+          for (const p of batch) {
+            try {
+              const [recorded] = await completeBatch(this.db, this.dialect, [p.input]);
+              p.resolve(recorded!);
+            } catch (error) {
+              p.reject(error);
+            }
+          }
+        }
+      }
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  /** The next batch: oldest first, at most one attempt per event (a second one waits its turn). */
+  #take(): PendingCompletion[] {
+    const batch: PendingCompletion[] = [];
+    const rest: PendingCompletion[] = [];
+    const ids = new Set<string>();
+    for (const pending of this.#pending) {
+      if (batch.length < COMPLETION_BATCH_LIMIT && !ids.has(pending.input.eventId)) {
+        ids.add(pending.input.eventId);
+        batch.push(pending);
+      } else rest.push(pending);
+    }
+    this.#pending = rest;
+    return batch;
+  }
+}
+
+/** Records a batch of attempts for distinct events in one transaction; true for each that held its lease. */
+async function completeBatch(db: Kysely<Database>, dialect: DialectSupport, inputs: readonly CompleteAttemptInput[]): Promise<boolean[]> {
   return db.transaction().execute(async (trx) => {
-    // The fence: only the worker holding this exact claim may write the outcome.
-    const current = await trx
+    // The fence: only the worker holding this exact claim may write the outcome. The rows are
+    // locked (PostgreSQL, in id order so two batches never deadlock on each other) or the
+    // database is (SQLite's BEGIN IMMEDIATE), so what is read here holds until the commit.
+    const rows = await trx
       .selectFrom("events as e")
       .innerJoin("webhook_endpoints as w", "w.id", "e.endpoint_id")
-      .select(["e.delivered_at", "w.status", "e.endpoint_id"])
-      .where("e.id", "=", input.eventId)
-      .where("e.lease_owner", "=", input.owner)
-      .where("e.lease_expires_at", "=", input.leaseExpiresAt)
+      .select(["e.id", "e.delivered_at", "e.lease_owner", "e.lease_expires_at", "e.attempts", "e.endpoint_id", "e.organization_id", "w.status"])
+      .where("e.id", "in", inputs.map((input) => input.eventId))
+      .orderBy("e.id")
       .$if(dialect.supportsRowLocks, (qb) => qb.forUpdate("e"))
-      .executeTakeFirst();
-    if (!current) return false;
-    const disable = input.disableEndpoint !== undefined && current.status === "active";
-    const paused = current.status === "disabled" || disable;
-    // A manual redelivery may have succeeded meanwhile: then nothing more is scheduled.
-    const next = current.delivered_at === null ? input.nextAttemptAt : null;
-    const event = await trx
-      .updateTable("events")
-      .set((eb) => ({
-        attempts: eb("attempts", "+", 1),
-        scheduled_attempts: eb("scheduled_attempts", "+", 1),
-        last_status_code: input.attempt.statusCode,
-        last_response_body: input.attempt.responseBody,
-        delivered_at: current.delivered_at ?? input.deliveredAt,
-        exhausted_at: input.exhaustedAt,
-        next_attempt_at: paused ? null : next,
-        parked_at: paused ? next : null,
-        lease_owner: null,
-        lease_expires_at: null,
-      }))
-      .where("id", "=", input.eventId)
-      .returning(["id", "endpoint_id", "organization_id", "attempts"])
-      .executeTakeFirstOrThrow();
-    await insertAttempt(trx, event, input.attempt, "automatic");
-    if (disable) {
-      await trx
-        .updateTable("webhook_endpoints")
-        .set({ status: "disabled", disabled_reason: input.disableEndpoint!, updated_at: input.attempt.startedAt + input.attempt.durationMs })
-        .where("id", "=", current.endpoint_id)
-        .execute();
-      await parkEvents(trx, current.endpoint_id);
+      .execute();
+    const current = new Map(rows.map((row) => [row.id, row]));
+    // Endpoint status as the batch changes it: after an attempt disables its endpoint, the later
+    // attempts of the batch for that endpoint park instead of being scheduled, and keep its reason.
+    const status = new Map(rows.map((row) => [row.endpoint_id, row.status]));
+    const updates: EventUpdate[] = [];
+    const attempts: AttemptInsert[] = [];
+    const disabled: { endpointId: string; reason: DisabledReason; at: number }[] = [];
+
+    const recorded = inputs.map((input) => {
+      const row = current.get(input.eventId);
+      if (!row || row.lease_owner !== input.owner || Number(row.lease_expires_at) !== input.leaseExpiresAt) return false;
+      const endpointStatus = status.get(row.endpoint_id);
+      const disable = input.disableEndpoint !== undefined && endpointStatus === "active";
+      const paused = endpointStatus === "disabled" || disable;
+      // A manual redelivery may have succeeded meanwhile: then nothing more is scheduled.
+      const next = row.delivered_at === null ? input.nextAttemptAt : null;
+      updates.push({
+        id: row.id,
+        statusCode: input.attempt.statusCode,
+        responseBody: input.attempt.responseBody,
+        deliveredAt: row.delivered_at === null ? input.deliveredAt : Number(row.delivered_at),
+        exhaustedAt: input.exhaustedAt,
+        nextAttemptAt: paused ? null : next,
+        parkedAt: paused ? next : null,
+      });
+      attempts.push({ event: { id: row.id, endpoint_id: row.endpoint_id, organization_id: row.organization_id, attempts: row.attempts + 1 }, attempt: input.attempt });
+      if (disable) {
+        status.set(row.endpoint_id, "disabled");
+        disabled.push({ endpointId: row.endpoint_id, reason: input.disableEndpoint!, at: input.attempt.startedAt + input.attempt.durationMs });
+      }
+      return true;
+    });
+    if (updates.length === 0) return recorded;
+
+    await updateEvents(trx, dialect, updates);
+    await insertAttempts(trx, attempts, "automatic");
+    for (const { endpointId, reason, at } of disabled) {
+      await trx.updateTable("webhook_endpoints").set({ status: "disabled", disabled_reason: reason, updated_at: at }).where("id", "=", endpointId).execute();
+      // Parks the endpoint's other scheduled events, including those recorded earlier in this batch.
+      await parkEvents(trx, endpointId);
     }
-    return true;
+    return recorded;
   });
+}
+
+interface EventUpdate {
+  id: string;
+  statusCode: number | null;
+  responseBody: string | null;
+  deliveredAt: number | null;
+  exhaustedAt: number | null;
+  nextAttemptAt: number | null;
+  parkedAt: number | null;
+}
+
+/**
+ * One UPDATE … FROM (VALUES …) for the whole batch. Both databases name a VALUES list's columns
+ * column1, column2, …; PostgreSQL types them like a UNION, so casts on the first row type them
+ * all. The `id IN (…)` term keeps SQLite looking events up by key for every batch size (without
+ * it, a large VALUES list makes it scan the table instead).
+ */
+async function updateEvents(trx: Transaction<Database>, dialect: DialectSupport, updates: readonly EventUpdate[]): Promise<void> {
+  const time = sql.raw(dialect.timeType);
+  const rows = updates.map((u, i) =>
+    i === 0
+      ? sql`(cast(${u.id} as text), cast(${u.statusCode} as integer), cast(${u.responseBody} as text), cast(${u.deliveredAt} as ${time}), cast(${u.exhaustedAt} as ${time}), cast(${u.nextAttemptAt} as ${time}), cast(${u.parkedAt} as ${time}))`
+      : sql`(${u.id}, ${u.statusCode}, ${u.responseBody}, ${u.deliveredAt}, ${u.exhaustedAt}, ${u.nextAttemptAt}, ${u.parkedAt})`,
+  );
+  await sql`
+    update events set
+      attempts = attempts + 1,
+      scheduled_attempts = scheduled_attempts + 1,
+      last_status_code = v.column2,
+      last_response_body = v.column3,
+      delivered_at = v.column4,
+      exhausted_at = v.column5,
+      next_attempt_at = v.column6,
+      parked_at = v.column7,
+      lease_owner = null,
+      lease_expires_at = null
+    from (values ${sql.join(rows)}) as v
+    where events.id = v.column1 and events.id in (${sql.join(updates.map((u) => u.id))})`.execute(trx);
 }
 
 export async function releaseClaims(db: Kysely<Database>, owner: string, eventIds: readonly string[], now: number): Promise<void> {
@@ -190,7 +341,7 @@ export async function recordManualAttempt(db: Kysely<Database>, ws: Workspace, e
       .returningAll()
       .executeTakeFirst();
     if (!row) return undefined;
-    await insertAttempt(trx, row, attempt, "manual");
+    await insertAttempts(trx, [{ event: row, attempt }], "manual");
     return toEvent(row);
   });
 }

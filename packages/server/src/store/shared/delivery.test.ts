@@ -1,0 +1,208 @@
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { createTestDatabase, describeEachDatabase, type TestDatabase } from "../../../test/support/databases.js";
+import { addEndpoint, newWorkspace, publishCreated, rawDb, testId } from "../../../test/support/store-fixtures.js";
+import type { ClaimedEvent, CompleteAttemptInput, EndpointRow, EventRow, Workspace } from "../store.js";
+import { COMPLETION_BATCH_LIMIT } from "./delivery.js";
+
+const T0 = 1_750_000_000_000;
+const LEASE_MS = 60_000;
+
+/** The queue verbs: claiming under a lease, and completing attempts fenced by it, one or many at once. */
+describeEachDatabase("store delivery", (kind) => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+  });
+  afterAll(async () => {
+    await db?.dispose();
+  });
+
+  /** A workspace with `endpoints` endpoints and `perEndpoint` due events each (due at T0). */
+  async function queue(endpoints: number, perEndpoint: number) {
+    const ws = await newWorkspace(db.store);
+    const rows: EndpointRow[] = [];
+    for (let i = 0; i < endpoints; i++) rows.push(await addEndpoint(db.store, ws));
+    const events: EventRow[] = [];
+    for (let i = 0; i < perEndpoint; i++) events.push(...(await publishCreated(db.store, ws, "records.sync.completed", { now: T0 })));
+    return { ws, endpoints: rows, events };
+  }
+
+  /** Claims every due event of the workspace's endpoints (other tests' events stay due elsewhere). */
+  async function claimAll(ws: Workspace, owner: string, count: number, now = T0 + 1_000): Promise<ClaimedEvent[]> {
+    const claims = await db.store.claimDue({ owner, limit: 10_000, leaseMs: LEASE_MS, now, excludeEndpointIds: [] });
+    const mine = claims.filter((c) => c.event.organizationId === ws.organizationId);
+    // Give back what belongs to other tests' workspaces, untouched.
+    const others = claims.filter((c) => c.event.organizationId !== ws.organizationId).map((c) => c.event.id);
+    await db.store.releaseClaims(owner, others, T0);
+    expect(mine).toHaveLength(count);
+    return mine;
+  }
+
+  function delivered(claim: ClaimedEvent, owner: string, at = T0 + 2_000, overrides: Partial<CompleteAttemptInput> = {}): CompleteAttemptInput {
+    return {
+      owner,
+      leaseExpiresAt: claim.leaseExpiresAt,
+      eventId: claim.event.id,
+      attempt: { id: testId("att"), startedAt: at, durationMs: 7, statusCode: 200, outcome: "delivered", error: null, responseBody: "ok" },
+      nextAttemptAt: null,
+      deliveredAt: at + 7,
+      exhaustedAt: null,
+      ...overrides,
+    };
+  }
+
+  function failed(claim: ClaimedEvent, owner: string, statusCode: number, overrides: Partial<CompleteAttemptInput> = {}): CompleteAttemptInput {
+    return delivered(claim, owner, T0 + 2_000, {
+      attempt: { id: testId("att"), startedAt: T0 + 2_000, durationMs: 9, statusCode, outcome: "http_error", error: null, responseBody: "nope" },
+      nextAttemptAt: T0 + 62_000,
+      deliveredAt: null,
+      ...overrides,
+    });
+  }
+
+  const attemptsOf = (eventId: string) =>
+    rawDb(db.store).selectFrom("event_attempts").selectAll().where("event_id", "=", eventId).orderBy("id").execute();
+  const rowOf = (eventId: string) => rawDb(db.store).selectFrom("events").selectAll().where("id", "=", eventId).executeTakeFirstOrThrow();
+
+  test("a claim leases due events and moves their due time to the lease's end", async () => {
+    const { ws, events, endpoints } = await queue(2, 2);
+    const claims = await claimAll(ws, "w1", 4);
+    expect(new Set(claims.map((c) => c.event.id))).toEqual(new Set(events.map((e) => e.id)));
+    for (const claim of claims) {
+      expect(claim.leaseExpiresAt).toBe(T0 + 1_000 + LEASE_MS);
+      expect(claim.endpoint.id).toBe(claim.event.endpointId);
+      expect(endpoints.map((e) => e.id)).toContain(claim.endpoint.id);
+      expect(await rowOf(claim.event.id)).toMatchObject({ lease_owner: "w1", lease_expires_at: claim.leaseExpiresAt, next_attempt_at: claim.leaseExpiresAt });
+    }
+    // Leased events are not due again until the lease runs out; then they are (the reaper).
+    expect((await db.store.claimDue({ owner: "w2", limit: 100, leaseMs: LEASE_MS, now: T0 + 2_000, excludeEndpointIds: [] })).filter((c) => c.event.organizationId === ws.organizationId)).toEqual([]);
+    const retaken = await claimAll(ws, "w2", 4, T0 + 1_000 + LEASE_MS);
+    expect(retaken.every((c) => c.leaseExpiresAt === T0 + 1_000 + 2 * LEASE_MS)).toBe(true);
+  });
+
+  test("completing records the attempt and the outcome; a stale owner or lease records nothing", async () => {
+    const { ws } = await queue(1, 1);
+    const [claim] = await claimAll(ws, "w1", 1);
+    expect(await db.store.completeAttempt(delivered(claim!, "someone-else"))).toBe(false);
+    expect(await db.store.completeAttempt({ ...delivered(claim!, "w1"), leaseExpiresAt: claim!.leaseExpiresAt - 1 })).toBe(false);
+    expect(await attemptsOf(claim!.event.id)).toEqual([]);
+    expect(await rowOf(claim!.event.id)).toMatchObject({ attempts: 0, lease_owner: "w1", delivered_at: null });
+
+    expect(await db.store.completeAttempt(delivered(claim!, "w1"))).toBe(true);
+    expect(await rowOf(claim!.event.id)).toMatchObject({
+      attempts: 1,
+      scheduled_attempts: 1,
+      delivered_at: T0 + 2_007,
+      next_attempt_at: null,
+      parked_at: null,
+      last_status_code: 200,
+      last_response_body: "ok",
+      lease_owner: null,
+      lease_expires_at: null,
+    });
+    const [attempt] = await attemptsOf(claim!.event.id);
+    expect(attempt).toMatchObject({ attempt: 1, trigger: "automatic", outcome: "delivered", status_code: 200, duration_ms: 7, response_body: "ok", endpoint_id: claim!.endpoint.id });
+    // The lease is gone with the attempt: the same claim cannot complete twice.
+    expect(await db.store.completeAttempt(delivered(claim!, "w1"))).toBe(false);
+    expect(await attemptsOf(claim!.event.id)).toHaveLength(1);
+  });
+
+  test("attempts completed together are written together, each with its own outcome", async () => {
+    const { ws } = await queue(4, 10);
+    const claims = await claimAll(ws, "w1", 40);
+    const inputs = claims.map((claim, i) =>
+      i % 5 === 0 ? failed(claim, "w1", 503) : i % 7 === 0 ? delivered(claim, "stale-owner") : delivered(claim, "w1", T0 + 3_000 + i),
+    );
+    const results = await Promise.all(inputs.map((input) => db.store.completeAttempt(input)));
+    expect(results).toEqual(inputs.map((input) => input.owner === "w1"));
+
+    for (const [i, claim] of claims.entries()) {
+      const row = await rowOf(claim.event.id);
+      const attempts = await attemptsOf(claim.event.id);
+      if (inputs[i]!.owner !== "w1") {
+        expect(row).toMatchObject({ attempts: 0, lease_owner: "w1", delivered_at: null });
+        expect(attempts).toEqual([]);
+      } else if (i % 5 === 0) {
+        expect(row).toMatchObject({ attempts: 1, delivered_at: null, next_attempt_at: T0 + 62_000, last_status_code: 503, last_response_body: "nope", lease_owner: null });
+        expect(attempts).toMatchObject([{ attempt: 1, outcome: "http_error", status_code: 503 }]);
+      } else {
+        expect(row).toMatchObject({ attempts: 1, delivered_at: T0 + 3_007 + i, next_attempt_at: null, last_status_code: 200, lease_owner: null });
+        expect(attempts).toMatchObject([{ attempt: 1, outcome: "delivered", started_at: T0 + 3_000 + i }]);
+      }
+    }
+  });
+
+  test("more completions than one batch holds are all recorded", async () => {
+    const { ws } = await queue(4, Math.ceil((COMPLETION_BATCH_LIMIT * 2 + 10) / 4));
+    const claims = await claimAll(ws, "w1", Math.ceil((COMPLETION_BATCH_LIMIT * 2 + 10) / 4) * 4);
+    const results = await Promise.all(claims.map((claim) => db.store.completeAttempt(delivered(claim, "w1"))));
+    expect(results.every(Boolean)).toBe(true);
+    const counts = await rawDb(db.store)
+      .selectFrom("events")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("organization_id", "=", ws.organizationId)
+      .where("delivered_at", "is not", null)
+      .where("attempts", "=", 1)
+      .executeTakeFirstOrThrow();
+    expect(Number(counts.n)).toBe(claims.length);
+  });
+
+  test("an attempt that disables its endpoint parks the endpoint's other events, in the same batch too", async () => {
+    const { ws, endpoints } = await queue(2, 3);
+    const claims = await claimAll(ws, "w1", 6);
+    const [gone, other] = endpoints;
+    const ofGone = claims.filter((c) => c.endpoint.id === gone!.id);
+    const ofOther = claims.filter((c) => c.endpoint.id === other!.id);
+    // In one batch: a 500 for the endpoint, then its 410, then a last attempt that exhausts an
+    // event (which would disable it too, had the 410 not come first), and the other endpoint's events.
+    const inputs = [
+      failed(ofGone[0]!, "w1", 500),
+      failed(ofGone[1]!, "w1", 410, { disableEndpoint: "gone" }),
+      failed(ofGone[2]!, "w1", 500, { nextAttemptAt: null, exhaustedAt: T0 + 2_009, disableEndpoint: "exhausted" }),
+      ...ofOther.map((c) => delivered(c, "w1")),
+    ];
+    expect(await Promise.all(inputs.map((input) => db.store.completeAttempt(input)))).toEqual([true, true, true, true, true, true]);
+
+    expect(await db.store.findEndpoint(ws, gone!.id)).toMatchObject({ status: "disabled", disabledReason: "gone" });
+    // Paused, each keeping the due time its failure gave it; the exhausted one has none.
+    for (const claim of ofGone.slice(0, 2)) {
+      expect(await rowOf(claim.event.id)).toMatchObject({ attempts: 1, next_attempt_at: null, parked_at: T0 + 62_000, lease_owner: null });
+    }
+    expect(await rowOf(ofGone[2]!.event.id)).toMatchObject({ attempts: 1, next_attempt_at: null, parked_at: null, exhausted_at: T0 + 2_009 });
+    expect(await db.store.findEndpoint(ws, other!.id)).toMatchObject({ status: "active" });
+    for (const claim of ofOther) expect(await rowOf(claim.event.id)).toMatchObject({ delivered_at: T0 + 2_007 });
+
+    // Resuming puts them back in the queue at their old due times.
+    await db.store.updateEndpoint(ws, gone!.id, { status: "active", now: T0 + 70_000 });
+    for (const claim of ofGone.slice(0, 2)) expect(await rowOf(claim.event.id)).toMatchObject({ next_attempt_at: T0 + 62_000, parked_at: null });
+  });
+
+  test("an event a manual redelivery delivered meanwhile is not scheduled again by a failed automatic attempt", async () => {
+    const { ws } = await queue(1, 1);
+    const [claim] = await claimAll(ws, "w1", 1);
+    await db.store.recordManualAttempt(ws, claim!.event.id, { id: testId("att"), startedAt: T0 + 1_500, durationMs: 5, statusCode: 204, outcome: "delivered", error: null, responseBody: "" });
+    expect(await db.store.completeAttempt(failed(claim!, "w1", 500))).toBe(true);
+    expect(await rowOf(claim!.event.id)).toMatchObject({ attempts: 2, delivered_at: T0 + 1_505, next_attempt_at: null, parked_at: null, last_status_code: 500 });
+    expect((await attemptsOf(claim!.event.id)).map((a) => [a.attempt, a.trigger])).toEqual([
+      [1, "manual"],
+      [2, "automatic"],
+    ]);
+  });
+
+  test("two completions of one event in the same moment: the lease admits exactly one", async () => {
+    const { ws } = await queue(1, 1);
+    const [claim] = await claimAll(ws, "w1", 1);
+    const results = await Promise.all([db.store.completeAttempt(delivered(claim!, "w1")), db.store.completeAttempt(failed(claim!, "w1", 500))]);
+    expect(results).toEqual([true, false]);
+    expect(await attemptsOf(claim!.event.id)).toHaveLength(1);
+    expect(await rowOf(claim!.event.id)).toMatchObject({ attempts: 1, delivered_at: T0 + 2_007 });
+  });
+
+  test("an endpoint deleted while its attempts were in flight: their completions record nothing", async () => {
+    const { ws, endpoints } = await queue(2, 2);
+    const claims = await claimAll(ws, "w1", 4);
+    await db.store.deleteEndpoint(ws, endpoints[0]!.id);
+    const results = await Promise.all(claims.map((c) => db.store.completeAttempt(delivered(c, "w1"))));
+    expect(results).toEqual(claims.map((c) => c.endpoint.id !== endpoints[0]!.id));
+  });
+});
