@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Updateable } from "kysely";
+import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
 import type {
   EndpointPatch,
   EndpointRow,
@@ -35,6 +35,33 @@ export function toEndpoint(row: Selectable<WebhookEndpointsTable>): EndpointRow 
   };
 }
 
+/** The row of a new endpoint: a registered one (active) or a listen session's (active only while connected). */
+export function newEndpointRow(
+  ws: Workspace,
+  endpoint: NewEndpoint,
+  kind: { kind: "http" } | { kind: "cli"; device: string },
+): Insertable<WebhookEndpointsTable> {
+  return {
+    id: endpoint.id,
+    organization_id: ws.organizationId,
+    mode: ws.mode,
+    kind: kind.kind,
+    device: kind.kind === "cli" ? kind.device : null,
+    url: endpoint.url,
+    events: JSON.stringify(endpoint.events),
+    status: kind.kind === "http" ? "active" : "disabled",
+    disabled_reason: kind.kind === "http" ? null : "manual",
+    description: endpoint.description,
+    metadata: JSON.stringify(endpoint.metadata),
+    api_version: endpoint.apiVersion,
+    secret_ciphertext: endpoint.secretCiphertext,
+    previous_secret_ciphertext: null,
+    previous_secret_expires_at: null,
+    created_at: endpoint.now,
+    updated_at: endpoint.now,
+  };
+}
+
 export async function insertEndpoint(
   db: Kysely<Database>,
   ws: Workspace,
@@ -42,25 +69,7 @@ export async function insertEndpoint(
 ): Promise<EndpointRow> {
   const row = await db
     .insertInto("webhook_endpoints")
-    .values({
-      id: endpoint.id,
-      organization_id: ws.organizationId,
-      mode: ws.mode,
-      kind: "http",
-      device: null,
-      url: endpoint.url,
-      events: JSON.stringify(endpoint.events),
-      status: "active",
-      disabled_reason: null,
-      description: endpoint.description,
-      metadata: JSON.stringify(endpoint.metadata),
-      api_version: endpoint.apiVersion,
-      secret_ciphertext: endpoint.secretCiphertext,
-      previous_secret_ciphertext: null,
-      previous_secret_expires_at: null,
-      created_at: endpoint.now,
-      updated_at: endpoint.now,
-    })
+    .values(newEndpointRow(ws, endpoint, { kind: "http" }))
     .returningAll()
     .executeTakeFirstOrThrow();
   return toEndpoint(row);

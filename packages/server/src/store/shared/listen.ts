@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { ClaimedEvent, ClaimInput, EndpointRow, NewEndpoint, Workspace } from "../store.js";
 import type { DialectSupport } from "./dialect-support.js";
-import { toEndpoint } from "./endpoints.js";
+import { newEndpointRow, toEndpoint } from "./endpoints.js";
 import { toEvent } from "./events.js";
 import type { Database } from "./schema.js";
 
@@ -33,29 +33,7 @@ export async function ensureListenEndpoint(
   if (!row) {
     const endpoint = create();
     try {
-      await db
-        .insertInto("webhook_endpoints")
-        .values({
-          id: endpoint.id,
-          organization_id: ws.organizationId,
-          mode: ws.mode,
-          kind: "cli",
-          device,
-          url: endpoint.url,
-          events: JSON.stringify(events),
-          // Active only while a session is connected.
-          status: "disabled",
-          disabled_reason: "manual",
-          description: endpoint.description,
-          metadata: JSON.stringify(endpoint.metadata),
-          api_version: endpoint.apiVersion,
-          secret_ciphertext: endpoint.secretCiphertext,
-          previous_secret_ciphertext: null,
-          previous_secret_expires_at: null,
-          created_at: endpoint.now,
-          updated_at: endpoint.now,
-        })
-        .execute();
+      await db.insertInto("webhook_endpoints").values(newEndpointRow(ws, { ...endpoint, events }, { kind: "cli", device })).execute();
     } catch (error) {
       // Another session on the same machine created it a moment ago (unique index): use that one.
       if (!(await findListenEndpoint(db, ws, device))) throw error;
