@@ -127,6 +127,11 @@ describePostgres("worker processes", () => {
     await started(polling);
     const quiet = await publish(1);
     await waitUntil(() => received(quiet).size === quiet.length);
+    // Once the worker has recorded them (its lease released), make them due behind its back.
+    await waitUntil(async () => {
+      const pending = await rawDb(db.store).selectFrom("events").select("id").where("id", "in", quiet).where("delivered_at", "is", null).execute();
+      return pending.length === 0;
+    });
     await rawDb(db.store).updateTable("events").set({ next_attempt_at: Date.now(), delivered_at: null }).where("id", "in", quiet).execute();
     const resent = receiver.requests.length;
     await waitUntil(() => receiver.requests.length > resent, 5_000, 20);
