@@ -105,9 +105,8 @@ export async function unparkEvents(trx: Transaction<Database>, endpointId: strin
 /**
  * Records an automatic attempt, fenced by the claim's owner and lease. Attempts finishing close
  * together are written together: one transaction with one fenced read, one update and one insert
- * for the whole batch, instead of a transaction of four statements per attempt. A batch is written
- * when it is full, or a few milliseconds after its first attempt (the receiver already has the
- * event; only the record waits), and each caller still gets its own answer.
+ * for the whole batch, instead of a transaction of four statements per attempt. Each caller still
+ * gets its own answer.
  */
 export function completeAttempt(db: Kysely<Database>, dialect: DialectSupport, input: CompleteAttemptInput): Promise<boolean> {
   let batcher = batchers.get(db);
@@ -117,8 +116,8 @@ export function completeAttempt(db: Kysely<Database>, dialect: DialectSupport, i
 
 /** At most this many attempts per transaction (parameters stay far below both databases' limits). */
 export const COMPLETION_BATCH_LIMIT = 128;
-/** How long the first attempt of a batch waits for others to join it. */
-export const COMPLETION_LINGER_MS = 5;
+/** Batches are written at most this often, unless full; a lone attempt after a quiet spell goes at once. */
+export const COMPLETION_INTERVAL_MS = 5;
 
 interface PendingCompletion {
   input: CompleteAttemptInput;
@@ -130,46 +129,60 @@ const batchers = new WeakMap<Kysely<Database>, CompletionBatcher>();
 
 class CompletionBatcher {
   #pending: PendingCompletion[] = [];
-  #timer: NodeJS.Timeout | null = null;
-  #writing = false;
+  #scheduled = false;
+  #writers = 0;
+  #lastWrite = -Infinity;
+  /**
+   * SQLite has one writer; PostgreSQL writes batches side by side on its pool (each locks only its
+   * own events, in id order), so one slow round trip does not hold back the next batch.
+   */
+  readonly #maxWriters: number;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: DialectSupport,
-  ) {}
+  ) {
+    this.#maxWriters = dialect.supportsRowLocks ? 4 : 1;
+  }
 
   add(input: CompleteAttemptInput): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ input, resolve, reject });
-      // While a batch is being written, the next one gathers and follows it at once.
-      if (this.#writing) return;
-      if (this.#pending.length >= COMPLETION_BATCH_LIMIT) {
-        if (this.#timer) clearTimeout(this.#timer);
-        this.#timer = null;
+      // Every writer is busy: the first to finish its batch takes this one at once.
+      if (this.#writers >= this.#maxWriters) return;
+      // With writers to spare (PostgreSQL) a batch starts at once: what finishes while they are all
+      // busy forms the next ones.
+      if (this.#pending.length >= COMPLETION_BATCH_LIMIT || this.#maxWriters > 1) {
         void this.#write();
-      } else {
-        this.#timer ??= setTimeout(() => {
-          this.#timer = null;
-          void this.#write();
-        }, COMPLETION_LINGER_MS);
+        return;
       }
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      // SQLite: every attempt finishing in this turn of the event loop joins; under a steady
+      // stream, so do those of the next few milliseconds.
+      const wait = this.#lastWrite + COMPLETION_INTERVAL_MS - performance.now();
+      const go = () => void this.#write();
+      if (wait > 0) setTimeout(go, wait);
+      else setImmediate(go);
     });
   }
 
   async #write(): Promise<void> {
-    if (this.#writing) return;
-    this.#writing = true;
+    this.#scheduled = false;
+    if (this.#writers >= this.#maxWriters || this.#pending.length === 0) return;
+    this.#writers++;
+    this.#lastWrite = performance.now();
     try {
       while (this.#pending.length > 0) {
         const batch = this.#take();
         try {
-          const recorded = await completeBatch(this.db, this.dialect, batch.map((p) => p.input));
+          const recorded = await completeAttempts(this.db, this.dialect, batch.map((p) => p.input));
           batch.forEach((p, i) => p.resolve(recorded[i]!));
         } catch {
           // One attempt the database refuses must not lose the others: write them one by one.
           for (const p of batch) {
             try {
-              const [recorded] = await completeBatch(this.db, this.dialect, [p.input]);
+              const [recorded] = await completeAttempts(this.db, this.dialect, [p.input]);
               p.resolve(recorded!);
             } catch (error) {
               p.reject(error);
@@ -178,7 +191,7 @@ class CompletionBatcher {
         }
       }
     } finally {
-      this.#writing = false;
+      this.#writers--;
     }
   }
 
@@ -198,8 +211,11 @@ class CompletionBatcher {
   }
 }
 
-/** Records a batch of attempts for distinct events in one transaction; true for each that held its lease. */
-async function completeBatch(db: Kysely<Database>, dialect: DialectSupport, inputs: readonly CompleteAttemptInput[]): Promise<boolean[]> {
+/**
+ * Records a batch of attempts for distinct events in one transaction, in order; true for each that
+ * held its lease. What `completeAttempt`'s batches write (exported for the store's tests).
+ */
+export async function completeAttempts(db: Kysely<Database>, dialect: DialectSupport, inputs: readonly CompleteAttemptInput[]): Promise<boolean[]> {
   return db.transaction().execute(async (trx) => {
     // The fence: only the worker holding this exact claim may write the outcome. The rows are
     // locked (PostgreSQL, in id order so two batches never deadlock on each other) or the
