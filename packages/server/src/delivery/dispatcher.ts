@@ -13,6 +13,13 @@ import type { Sender } from "./sender.js";
  * that lost its lease (it stalled, another took over) cannot overwrite newer state. A crashed
  * worker's claims come due again when their lease runs out: the claim pushes `next_attempt_at` to
  * the lease's end, so the queue itself is the reaper.
+ *
+ * Under load the queue is read in batches, not once per attempt: the process holds up to twice its
+ * concurrency in claims (one round waiting behind each endpoint's cap), a freed slot takes the
+ * next waiting event at once, and a new claim is made when half the room is free, when slots sit
+ * idle with nothing waiting, or when something may have become due (a publish, a resume, an
+ * endpoint that was left out coming back under its cap, the poll). Recording happens after the
+ * slot is free, in the store's batched writes.
  */
 
 export interface DispatcherOptions {
@@ -51,38 +58,78 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const perEndpoint = options.perEndpointConcurrency ?? 8;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const owner = options.workerId ?? newId("wkr");
+  const secrets = memoizedSecrets(options.secrets);
+  // Claims are held in process (in flight, being recorded, or waiting for a slot) up to twice the
+  // concurrency, so a slot that frees up finds its next event without a query; each endpoint may
+  // hold one round beyond its cap. The queue is read in batches of at least half the concurrency
+  // while busy, instead of once per finished attempt.
+  const capacity = concurrency * 2;
+  const perEndpointHeld = perEndpoint * 2;
+  const batchMinimum = Math.max(1, Math.ceil(concurrency / 2));
 
-  /** Claimed but not started, per endpoint (waiting for that endpoint's slot). */
+  /** Claimed but not started, per endpoint (waiting for a global or that endpoint's slot). */
   const waiting = new Map<string, ClaimedEvent[]>();
+  /** Attempts on the wire, per endpoint. */
   const active = new Map<string, number>();
+  /** Every claim being attempted or recorded. */
   const running = new Set<Promise<void>>();
   let inFlight = 0;
   let waitingCount = 0;
   let stopped = true;
   let loop: Promise<void> | null = null;
   let wakeUp: (() => void) | null = null;
-  let wakeRequested = false;
+  /** Whether the queue may hold due events this process could take now. */
+  let moreDue = true;
+  /** Bumped by anything that may make more events claimable: a claim in progress then cannot conclude the queue is dry. */
+  let signals = 0;
+  /** Endpoints left out of the last claim because this process held enough of theirs. */
+  let excluded = new Set<string>();
+  /** After a failed claim, only the poll tries again (no wake-up turns a storage outage into a busy loop). */
+  let failedClaim = false;
 
+  const held = () => running.size + waitingCount;
+  const heldBy = (endpointId: string) => (active.get(endpointId) ?? 0) + (waiting.get(endpointId)?.length ?? 0);
+
+  /** Sleeps until woken or the poll interval passes; true when the interval passed. */
   const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+    new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => done(true), ms);
+      function done(timedOut: boolean) {
         clearTimeout(timer);
         wakeUp = null;
-        resolve();
+        resolve(timedOut);
       }
-      wakeUp = done;
+      wakeUp = () => done(false);
     });
 
-  async function attempt(claimed: ClaimedEvent): Promise<void> {
+  /** A claim is worth a query: room for a batch, or slots idle with nothing here to fill them. */
+  function claimWanted(): boolean {
+    const room = capacity - held();
+    if (room <= 0 || !moreDue || failedClaim) return false;
+    return room >= batchMinimum || (inFlight < concurrency && waitingCount === 0);
+  }
+
+  function kickLoop(): void {
+    if (wakeUp && claimWanted()) wakeUp();
+  }
+
+  function exclusions(): string[] {
+    const full: string[] = [];
+    for (const endpointId of active.keys()) if (heldBy(endpointId) >= perEndpointHeld) full.push(endpointId);
+    for (const [endpointId, queue] of waiting) if (!active.has(endpointId) && queue.length >= perEndpointHeld) full.push(endpointId);
+    return full;
+  }
+
+  async function attempt(claimed: ClaimedEvent, sent: () => void): Promise<void> {
     const { event, endpoint, leaseExpiresAt } = claimed;
     const result = await sender.send({
       eventId: event.id,
       url: endpoint.url,
       payload: event.payload,
-      secrets: signingSecrets(options, endpoint, clock()),
+      secrets: signingSecrets({ secrets }, endpoint, clock()),
       mode: event.mode,
     });
+    sent();
     const verdict = afterAutomaticAttempt(schedule, {
       outcome: result.outcome,
       statusCode: result.statusCode,
@@ -116,81 +163,140 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const endpointId = claimed.endpoint.id;
     inFlight++;
     active.set(endpointId, (active.get(endpointId) ?? 0) + 1);
-    const task = attempt(claimed)
+    let slotFreed = false;
+    // The slot frees when the answer is in; recording joins the next batch write meanwhile.
+    const freeSlot = () => {
+      if (slotFreed) return;
+      slotFreed = true;
+      inFlight--;
+      const left = (active.get(endpointId) ?? 1) - 1;
+      if (left === 0) active.delete(endpointId);
+      else active.set(endpointId, left);
+      pump();
+      // An endpoint left out of claims for holding enough comes back once it is down to what it
+      // has in flight (a full round), so claims for it come in rounds rather than one per attempt.
+      if (excluded.has(endpointId) && heldBy(endpointId) <= perEndpoint) {
+        excluded.delete(endpointId);
+        moreDue = true;
+        signals++;
+        kickLoop();
+      }
+    };
+    const task = attempt(claimed, freeSlot)
       .catch((error: unknown) => {
         // A storage failure while recording: the lease runs out and the event is attempted again.
         logger.error({ err: error, event_id: claimed.event.id }, "delivery attempt could not be recorded");
       })
       .finally(() => {
-        inFlight--;
-        const left = (active.get(endpointId) ?? 1) - 1;
-        if (left === 0) active.delete(endpointId);
-        else active.set(endpointId, left);
+        freeSlot();
         running.delete(task);
-        const next = waiting.get(endpointId)?.shift();
-        if (next) {
-          waitingCount--;
-          if (waiting.get(endpointId)!.length === 0) waiting.delete(endpointId);
-          if (!stopped && next.leaseExpiresAt - clock() > 0) launch(next);
-          else void store.releaseClaims(owner, [next.event.id], clock()).catch(() => {});
-        }
-        wake();
+        kickLoop();
       });
     running.add(task);
   }
 
-  function accept(claims: ClaimedEvent[]): void {
-    for (const claimed of claims) {
-      const endpointId = claimed.endpoint.id;
-      if ((active.get(endpointId) ?? 0) < perEndpoint && inFlight < concurrency) launch(claimed);
-      else {
-        const queue = waiting.get(endpointId) ?? [];
-        queue.push(claimed);
-        waiting.set(endpointId, queue);
-        waitingCount++;
+  /** Starts waiting events while slots are free, taking endpoints in turn. */
+  function pump(): void {
+    let progress = true;
+    while (!stopped && progress && waitingCount > 0 && inFlight < concurrency) {
+      progress = false;
+      for (const [endpointId, queue] of waiting) {
+        if (inFlight >= concurrency) break;
+        if ((active.get(endpointId) ?? 0) >= perEndpoint) continue;
+        const next = queue.shift()!;
+        waitingCount--;
+        if (queue.length === 0) waiting.delete(endpointId);
+        progress = true;
+        if (next.leaseExpiresAt > clock()) launch(next);
+        else void store.releaseClaims(owner, [next.event.id], clock()).catch(() => {});
       }
     }
   }
 
+  function accept(claims: ClaimedEvent[]): void {
+    // A claim can bring more events of one endpoint than it may hold (its due events came first):
+    // the surplus goes straight back to the queue, so it never takes room the others need.
+    const surplus: string[] = [];
+    for (const claimed of claims) {
+      const endpointId = claimed.endpoint.id;
+      const queue = waiting.get(endpointId);
+      if (heldBy(endpointId) >= perEndpointHeld) {
+        surplus.push(claimed.event.id);
+        continue;
+      }
+      if (queue) queue.push(claimed);
+      else waiting.set(endpointId, [claimed]);
+      waitingCount++;
+    }
+    if (surplus.length > 0) {
+      void store.releaseClaims(owner, surplus, clock()).catch((error: unknown) => {
+        logger.warn({ err: error }, "could not hand back surplus claims; they come due when their lease ends");
+      });
+    }
+    pump();
+  }
+
   async function run(): Promise<void> {
+    let polled = true;
+    // The endpoints of the last claim's answer. The queue's head tends to stay with them, so a
+    // claim asks for what they can still hold plus one round for a newcomer, not for a batch that
+    // would mostly go back as surplus when a few endpoints own the backlog.
+    let lastEndpoints: Set<string> | null = null;
     while (!stopped) {
-      wakeRequested = false;
-      const room = concurrency - inFlight - waitingCount;
-      let claimedFull = false;
-      if (room > 0) {
-        // Endpoints already at their cap are skipped, so a flood for one endpoint cannot fill the batch.
-        const busy = [...active.entries()].filter(([, n]) => n >= perEndpoint).map(([id]) => id);
+      const room = capacity - held();
+      if (room > 0 && (polled || claimWanted())) {
+        // Endpoints this process already holds enough of are skipped, so a flood for one endpoint
+        // cannot fill the batch.
+        const skip = exclusions();
+        let limit = room;
+        if (lastEndpoints !== null) {
+          let share = perEndpoint;
+          for (const endpointId of lastEndpoints) share += Math.max(0, perEndpointHeld - heldBy(endpointId));
+          limit = Math.min(room, share);
+        }
+        const before = signals;
         try {
-          const claims = await store.claimDue({ owner, limit: room, leaseMs: options.leaseMs, now: clock(), excludeEndpointIds: busy });
+          const claims = await store.claimDue({ owner, limit, leaseMs: options.leaseMs, now: clock(), excludeEndpointIds: skip });
           options.metrics?.claimed(claims.length);
+          if (claims.length > 0) lastEndpoints = new Set(claims.map((c) => c.endpoint.id));
           accept(claims);
-          claimedFull = claims.length === room;
+          // Left out of the next claim, and watched so the queue is read again when they free up.
+          excluded = new Set(exclusions());
+          // A short answer means the queue is dry for now, unless something arrived meanwhile.
+          moreDue = claims.length === limit || signals !== before;
+          failedClaim = false;
         } catch (error) {
-          logger.error({ err: error }, "claiming due events failed; retrying");
+          logger.error({ err: error }, "claiming due events failed; retrying at the next poll");
+          failedClaim = true;
         }
       }
       if (stopped) break;
-      if (claimedFull && inFlight < concurrency) continue;
-      if (!wakeRequested) await sleep(pollIntervalMs * (0.75 + Math.random() * 0.5));
+      if (claimWanted()) {
+        polled = false;
+        continue;
+      }
+      polled = await sleep(pollIntervalMs * (0.75 + Math.random() * 0.5));
     }
   }
 
   function wake(): void {
-    wakeRequested = true;
-    wakeUp?.();
+    moreDue = true;
+    signals++;
+    kickLoop();
   }
 
   return {
     start() {
       if (!stopped) return;
       stopped = false;
+      moreDue = true;
       loop = run();
     },
     wake,
     async stop() {
       if (stopped) return;
       stopped = true;
-      wake();
+      wakeUp?.();
       await loop;
       const unstarted = [...waiting.values()].flat().map((c) => c.event.id);
       waiting.clear();
@@ -200,6 +306,27 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
     get inFlight() {
       return inFlight;
+    },
+  };
+}
+
+/**
+ * Endpoint secrets opened once per sealed value instead of at every attempt (an AES-GCM open each).
+ * Keyed by the ciphertext, so a rotation (a new ciphertext) is picked up by the next claim.
+ */
+function memoizedSecrets(box: SecretBox): SecretBox {
+  const opened = new Map<string, string>();
+  return {
+    seal: (plaintext, boundTo) => box.seal(plaintext, boundTo),
+    open(sealed, boundTo) {
+      const key = `${boundTo}:${sealed}`;
+      let secret = opened.get(key);
+      if (secret === undefined) {
+        secret = box.open(sealed, boundTo);
+        if (opened.size >= 10_000) opened.clear();
+        opened.set(key, secret);
+      }
+      return secret;
     },
   };
 }

@@ -1,0 +1,323 @@
+import pino from "pino";
+import { afterEach, describe, expect, test } from "vitest";
+import type { SecretBox } from "../domain/secret-box.js";
+import type { ClaimedEvent, ClaimInput, CompleteAttemptInput, EndpointRow, EventRow, Store } from "../store/store.js";
+import { createDispatcher, type Dispatcher } from "./dispatcher.js";
+import type { Delivery, Sender, SendResult } from "./sender.js";
+
+/**
+ * The dispatcher against an in-memory queue and a sender whose answers the test controls: batching,
+ * the global and per-endpoint caps, fairness, wake-ups and shutdown, without a database or network.
+ */
+
+const LEASE_MS = 60_000;
+const secrets: SecretBox = { seal: (plaintext) => plaintext, open: () => "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" };
+
+function endpoint(id: string): EndpointRow {
+  return {
+    id,
+    organizationId: "org_1",
+    mode: "sandbox",
+    kind: "http",
+    url: `http://127.0.0.1:9/${id}`,
+    events: ["*"],
+    status: "active",
+    disabledReason: null,
+    description: null,
+    metadata: {},
+    apiVersion: "2026-04-25",
+    secretCiphertext: `sealed-${id}`,
+    previousSecretCiphertext: null,
+    previousSecretExpiresAt: null,
+    createdAt: 0,
+    updatedAt: 0,
+  } as EndpointRow;
+}
+
+function event(id: string, endpointId: string): EventRow {
+  return {
+    id,
+    organizationId: "org_1",
+    mode: "sandbox",
+    endpointId,
+    type: "records.sync.completed",
+    payload: JSON.stringify({ id }),
+    apiVersion: "2026-04-25",
+    attempts: 0,
+    scheduledAttempts: 0,
+    nextAttemptAt: 0,
+    deliveredAt: null,
+    exhaustedAt: null,
+    lastStatusCode: null,
+    lastResponseBody: null,
+    lastRedeliveredAt: null,
+    createdAt: 0,
+  };
+}
+
+/** A queue in memory with the claim semantics of the real store (exclusions, limit, due order). */
+function fakeStore() {
+  const due: EventRow[] = [];
+  const endpoints = new Map<string, EndpointRow>();
+  const claims: ClaimInput[] = [];
+  const completed: CompleteAttemptInput[] = [];
+  const released: string[] = [];
+  const taken: EventRow[] = [];
+  const store = {
+    async claimDue(input: ClaimInput): Promise<ClaimedEvent[]> {
+      claims.push({ ...input, excludeEndpointIds: [...input.excludeEndpointIds] });
+      const claimed: ClaimedEvent[] = [];
+      for (let i = 0; i < due.length && claimed.length < input.limit; ) {
+        const e = due[i]!;
+        if (input.excludeEndpointIds.includes(e.endpointId)) {
+          i++;
+          continue;
+        }
+        due.splice(i, 1);
+        taken.push(e);
+        claimed.push({ event: e, endpoint: endpoints.get(e.endpointId)!, leaseExpiresAt: input.now + input.leaseMs });
+      }
+      return claimed;
+    },
+    async completeAttempt(input: CompleteAttemptInput) {
+      completed.push(input);
+      return true;
+    },
+    async releaseClaims(_owner: string, ids: readonly string[]) {
+      released.push(...ids);
+      // Back in the queue, due now: behind what was already due.
+      for (const id of ids) {
+        const index = taken.findIndex((e) => e.id === id);
+        if (index >= 0) due.push(...taken.splice(index, 1));
+      }
+    },
+  };
+  return {
+    store: store as unknown as Store,
+    claims,
+    completed,
+    released,
+    add(endpointId: string, count: number) {
+      if (!endpoints.has(endpointId)) endpoints.set(endpointId, endpoint(endpointId));
+      const first = [...due, ...taken].filter((e) => e.endpointId === endpointId).length;
+      for (let i = 0; i < count; i++) due.push(event(`evt_${endpointId}_${first + i}`, endpointId));
+    },
+    get dueCount() {
+      return due.length;
+    },
+  };
+}
+
+interface FakeSender {
+  sender: Sender;
+  sent: Delivery[];
+  held: { delivery: Delivery; finish: () => void }[];
+  endpointOf(delivery: Delivery): string;
+  readonly maxTotal: number;
+  maxPerEndpoint: Map<string, number>;
+}
+
+/** A sender whose attempts finish when the test (or `auto`) says so; it tracks what is in flight. */
+function fakeSender(auto: (delivery: Delivery) => Promise<void> | null = () => new Promise((resolve) => setTimeout(resolve, 1))): FakeSender {
+  const inFlight = new Map<string, number>();
+  let total = 0;
+  let maxTotal = 0;
+  const maxPerEndpoint = new Map<string, number>();
+  const sent: Delivery[] = [];
+  const held: { delivery: Delivery; finish: () => void }[] = [];
+  const endpointOf = (delivery: Delivery) => delivery.url.slice(delivery.url.lastIndexOf("/") + 1);
+  const sender: Sender = {
+    async send(delivery) {
+      const endpointId = endpointOf(delivery);
+      sent.push(delivery);
+      total++;
+      maxTotal = Math.max(maxTotal, total);
+      inFlight.set(endpointId, (inFlight.get(endpointId) ?? 0) + 1);
+      maxPerEndpoint.set(endpointId, Math.max(maxPerEndpoint.get(endpointId) ?? 0, inFlight.get(endpointId)!));
+      const startedAt = Date.now();
+      await (auto(delivery) ?? new Promise<void>((finish) => held.push({ delivery, finish })));
+      total--;
+      inFlight.set(endpointId, inFlight.get(endpointId)! - 1);
+      const result: SendResult = { outcome: "delivered", statusCode: 200, startedAt, durationMs: 1, responseBody: "ok", error: null, retryAfterMs: null };
+      return result;
+    },
+    close: async () => {},
+  };
+  return {
+    sender,
+    sent,
+    held,
+    endpointOf,
+    get maxTotal() {
+      return maxTotal;
+    },
+    maxPerEndpoint,
+  };
+}
+
+const until = async (condition: () => boolean, timeoutMs = 5_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+};
+
+describe("dispatcher", () => {
+  let dispatcher: Dispatcher | undefined;
+  let senders: ReturnType<typeof fakeSender>[] = [];
+  afterEach(async () => {
+    // Whatever a failed test left hanging finishes, so stop() can.
+    const stopping = dispatcher?.stop();
+    while (senders.some((s) => s.held.length > 0)) for (const s of senders) for (const h of s.held.splice(0)) h.finish();
+    await stopping;
+    dispatcher = undefined;
+    senders = [];
+  });
+
+  function start(store: Store, fake: FakeSender, options: { concurrency: number; perEndpoint: number; pollIntervalMs?: number }) {
+    senders.push(fake);
+    dispatcher = createDispatcher({
+      store,
+      sender: fake.sender,
+      secrets,
+      schedule: [0, 1_000],
+      logger: pino({ level: "silent" }),
+      concurrency: options.concurrency,
+      perEndpointConcurrency: options.perEndpoint,
+      pollIntervalMs: options.pollIntervalMs ?? 60_000,
+      leaseMs: LEASE_MS,
+    });
+    dispatcher.start();
+    return dispatcher;
+  }
+
+  test("a backlog goes out in claims of many events, within the global and per-endpoint caps", async () => {
+    const queue = fakeStore();
+    // As publishing fans out: each fact gives every endpoint one event.
+    for (let n = 0; n < 50; n++) for (let e = 0; e < 10; e++) queue.add(`wh_${e}`, 1);
+    const sender = fakeSender();
+    start(queue.store, sender, { concurrency: 16, perEndpoint: 4 });
+    await until(() => queue.completed.length === 500);
+
+    expect(new Set(queue.completed.map((c) => c.eventId)).size).toBe(500);
+    expect(queue.completed.every((c) => c.deliveredAt !== null && c.nextAttemptAt === null)).toBe(true);
+    expect(sender.maxTotal).toBeLessThanOrEqual(16);
+    expect(sender.maxTotal).toBeGreaterThan(8);
+    expect(Math.max(...sender.maxPerEndpoint.values())).toBeLessThanOrEqual(4);
+    // Claims are batches (at least half the concurrency while busy), not one query per attempt.
+    expect(queue.claims.length).toBeLessThan(500 / 8);
+    expect(queue.claims.every((c) => c.limit <= 32)).toBe(true);
+  });
+
+  test("an event waiting for a global slot starts when any attempt ends, not only one of its endpoint", async () => {
+    const queue = fakeStore();
+    queue.add("wh_a", 2);
+    const sender = fakeSender(() => null);
+    const d = start(queue.store, sender, { concurrency: 2, perEndpoint: 2 });
+    await until(() => sender.held.length === 2);
+    // wh_b's event is claimed while both slots are taken by wh_a: it waits in the process.
+    queue.add("wh_b", 1);
+    d.wake();
+    await until(() => queue.dueCount === 0);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(sender.sent).toHaveLength(2);
+    sender.held.shift()!.finish();
+    // wh_b had nothing in flight; it still gets the slot wh_a gave up.
+    await until(() => sender.sent.length === 3);
+    expect(sender.endpointOf(sender.sent[2]!)).toBe("wh_b");
+    for (const h of sender.held.splice(0)) h.finish();
+    await until(() => queue.completed.length === 3);
+  });
+
+  test("a backlog of one endpoint goes out at its cap, claimed in rounds rather than per attempt", async () => {
+    const queue = fakeStore();
+    queue.add("wh_a", 200);
+    const sender = fakeSender();
+    start(queue.store, sender, { concurrency: 16, perEndpoint: 4 });
+    await until(() => queue.completed.length === 200);
+    expect(new Set(queue.completed.map((c) => c.eventId)).size).toBe(200);
+    expect(sender.maxPerEndpoint.get("wh_a")).toBe(4);
+    // Claimed in rounds of its cap: per round one claim for it and one that looks past it for
+    // other endpoints' events, and no more than one round's worth handed back as surplus.
+    expect(queue.claims.length).toBeLessThanOrEqual(2 * (200 / 4) + 4);
+    expect(queue.released.length).toBeLessThanOrEqual(200 + 32);
+  });
+
+  test("an endpoint that hangs keeps its cap and no more; the others flow past it", async () => {
+    const queue = fakeStore();
+    queue.add("wh_slow", 40);
+    queue.add("wh_fast", 40);
+    const sender = fakeSender((delivery) => (delivery.url.endsWith("wh_slow") ? null : new Promise((resolve) => setImmediate(resolve))));
+    start(queue.store, sender, { concurrency: 8, perEndpoint: 2 });
+    await until(() => queue.completed.length === 40);
+    expect(queue.completed.every((c) => c.eventId.startsWith("evt_wh_fast"))).toBe(true);
+    expect(sender.held).toHaveLength(2);
+    // The slow endpoint's claims stop at its cap plus one round held back: the rest stay in the queue for others.
+    expect(queue.dueCount).toBe(40 - 4);
+    expect(queue.claims.at(-1)!.excludeEndpointIds).toEqual(["wh_slow"]);
+    for (const h of sender.held.splice(0)) h.finish();
+  });
+
+  test("a wake-up claims at once; finished attempts do not query a queue known to be empty", async () => {
+    const queue = fakeStore();
+    const sender = fakeSender();
+    const d = start(queue.store, sender, { concurrency: 8, perEndpoint: 4 });
+    await until(() => queue.claims.length === 1);
+    for (let i = 0; i < 5; i++) {
+      queue.add("wh_a", 1);
+      const woken = Date.now();
+      d.wake();
+      await until(() => queue.completed.length === i + 1);
+      expect(Date.now() - woken).toBeLessThan(500);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The first (empty) claim and one per wake-up; none caused by an attempt finishing.
+    expect(queue.claims).toHaveLength(6);
+  });
+
+  test("a failing claim is retried at the poll, not in a busy loop, and delivery resumes", async () => {
+    const queue = fakeStore();
+    queue.add("wh_a", 3);
+    const claimDue = queue.store.claimDue.bind(queue.store);
+    const failures: number[] = [];
+    queue.store.claimDue = async (input) => {
+      if (failures.length < 3) {
+        failures.push(performance.now());
+        throw new Error("database unavailable");
+      }
+      return claimDue(input);
+    };
+    const sender = fakeSender();
+    const d = start(queue.store, sender, { concurrency: 4, perEndpoint: 4, pollIntervalMs: 40 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Wake-ups (publishes) during the outage do not turn into claims.
+    for (let i = 0; i < 20; i++) d.wake();
+    await until(() => queue.completed.length === 3);
+    expect(failures).toHaveLength(3);
+    // Each retry waited for the poll (40 ms, jittered by a quarter either way).
+    expect(failures[1]! - failures[0]!).toBeGreaterThanOrEqual(25);
+    expect(failures[2]! - failures[1]!).toBeGreaterThanOrEqual(25);
+  });
+
+  test("stop hands back unstarted claims and waits for attempts in flight to be recorded", async () => {
+    const queue = fakeStore();
+    queue.add("wh_a", 3);
+    const sender = fakeSender(() => null);
+    const d = start(queue.store, sender, { concurrency: 1, perEndpoint: 1 });
+    await until(() => sender.held.length === 1);
+    let stopped = false;
+    const stopping = d.stop().then(() => (stopped = true));
+    // One in flight, one claimed and waiting (its cap plus one round); the third was never claimed.
+    await until(() => queue.released.length === 1);
+    expect(queue.released).toEqual(["evt_wh_a_1"]);
+    expect(queue.dueCount).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(stopped).toBe(false);
+    sender.held[0]!.finish();
+    await stopping;
+    expect(queue.completed.map((c) => c.eventId)).toEqual(["evt_wh_a_0"]);
+    expect(sender.sent).toHaveLength(1);
+    dispatcher = undefined;
+  });
+});
