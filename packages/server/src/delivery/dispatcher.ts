@@ -239,8 +239,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   async function run(): Promise<void> {
     let polled = true;
     // The endpoints of the last claim's answer. The queue's head tends to stay with them, so a
-    // claim asks for what they can still hold plus one round for a newcomer, not for a batch that
-    // would mostly go back as surplus when a few endpoints own the backlog.
+    // claim asks for what they can still hold (at least one round), not for a batch that would
+    // mostly go back as surplus when a few endpoints own the backlog.
     let lastEndpoints: Set<string> | null = null;
     while (!stopped) {
       const room = capacity - held();
@@ -250,9 +250,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         const skip = exclusions();
         let limit = room;
         if (lastEndpoints !== null) {
-          let share = perEndpoint;
+          let share = 0;
           for (const endpointId of lastEndpoints) share += Math.max(0, perEndpointHeld - heldBy(endpointId));
-          limit = Math.min(room, share);
+          limit = Math.min(room, Math.max(share, perEndpoint));
         }
         const before = signals;
         try {
