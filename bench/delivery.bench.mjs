@@ -1,0 +1,395 @@
+// Delivery engine throughput and latency on SQLite, against the raw undici POST rate to the same
+// receiver, all measured in this one run. The receiver is a plain node:http server answering 200 in
+// a child process (this file, run with the argument `receiver`), so it never shares an event loop
+// with what is measured. Only 127.0.0.1 is ever contacted.
+//
+//  1. raw: undici `request` on one Agent, CONCURRENCY requests in flight, the body of a delivery and
+//     headers of the same size (signatures precomputed); measured before, between and after the
+//     engine runs, and the median is the floor the engine is compared with;
+//  2. engine: the service in-process (role `all`, a temp data dir), ENDPOINTS sandbox endpoints at
+//     the receiver, FACTS facts published in-process (each fans out to every endpoint):
+//     end to end, timed from the first publish (publishing runs alongside delivery in the same
+//     process) to the last delivery received and to the last one recorded as delivered; then
+//     delivery alone, the same backlog published with the dispatcher stopped and timed from its start;
+//  3. latency: RATE facts/s for SECONDS to one endpoint, from each publish's scheduled time to the
+//     arrival at the receiver; published in-process, then with POST /events from the receiver's
+//     process.
+//
+// Goals (issue 5): engine/raw >= 0.5; p99 <= 50 ms at 500 events/s.
+// Knobs (env): BENCH_FACTS, BENCH_ENDPOINTS, BENCH_CONCURRENCY, BENCH_RATE, BENCH_SECONDS.
+import { fork } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Agent, request } from "undici";
+
+const int = (name, fallback) => {
+  const value = Number(process.env[name]);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+};
+const ENDPOINTS = int("BENCH_ENDPOINTS", 8);
+const FACTS = int("BENCH_FACTS", 2_500); // x ENDPOINTS deliveries
+const CONCURRENCY = int("BENCH_CONCURRENCY", 64);
+const RATE = int("BENCH_RATE", 500);
+const SECONDS = int("BENCH_SECONDS", 10);
+const RAW_REQUESTS = FACTS * ENDPOINTS;
+const WAIT_MS = 180_000; // upper bound on any single wait
+const now = () => performance.timeOrigin + performance.now();
+
+if (process.argv[2] === "receiver") runReceiver();
+else await main();
+
+// ---------------------------------------------------------------------------------------------
+// The receiver (child process)
+// ---------------------------------------------------------------------------------------------
+
+function runReceiver() {
+  let count = 0;
+  let unique = new Set();
+  let arrivals = null; // [webhook-id, arrival time] while recording
+  let waiters = [];
+  const server = createServer((req, res) => {
+    req.on("data", () => {});
+    req.on("end", () => {
+      const id = req.headers["webhook-id"];
+      count++;
+      if (id) unique.add(id);
+      if (arrivals && id) arrivals.push([id, now()]);
+      res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+      if (waiters.length) {
+        waiters = waiters.filter((w) => {
+          if (unique.size < w.count) return true;
+          w.done();
+          return false;
+        });
+      }
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, "127.0.0.1", () => process.send({ type: "listening", port: server.address().port }));
+
+  process.on("message", async (msg) => {
+    const reply = (body) => process.send({ type: "reply", id: msg.id, ...body });
+    switch (msg.cmd) {
+      case "reset":
+        count = 0;
+        unique = new Set();
+        arrivals = msg.record ? [] : null;
+        return reply({});
+      case "stats":
+        return reply({ count, unique: unique.size });
+      case "waitFor": {
+        if (unique.size >= msg.count) return reply({ ok: true, at: now() });
+        const timer = setTimeout(() => {
+          waiters = waiters.filter((w) => w !== waiter);
+          reply({ ok: false, unique: unique.size });
+        }, msg.timeoutMs);
+        const waiter = { count: msg.count, done: () => (clearTimeout(timer), reply({ ok: true, at: now() })) };
+        waiters.push(waiter);
+        return;
+      }
+      case "arrivals":
+        return reply({ arrivals: arrivals ?? [] });
+      case "httpPublish":
+        return reply(await httpPublish(msg));
+      case "exit":
+        server.close();
+        process.exit(0);
+    }
+  });
+  process.on("disconnect", () => process.exit(0));
+}
+
+/** POST /events at `rate`/s for `seconds` from this process; returns scheduled time per event id. */
+async function httpPublish({ url, key, rate, seconds, fact }) {
+  const agent = new Agent({ keepAliveTimeout: 30_000 });
+  const total = rate * seconds;
+  const body = JSON.stringify(fact);
+  const sent = [];
+  const pending = [];
+  let failures = 0;
+  const start = now() + 20;
+  for (let i = 0; i < total; i++) {
+    const at = start + (i * 1000) / rate;
+    const wait = at - now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait - 0.5));
+    pending.push(
+      request(`${url}/events`, { method: "POST", dispatcher: agent, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body })
+        .then(async (res) => {
+          const text = await res.body.text();
+          if (res.statusCode !== 200) throw new Error(`POST /events answered ${res.statusCode}: ${text.slice(0, 200)}`);
+          for (const event of JSON.parse(text).data) sent.push([event.id, at]);
+        })
+        .catch(() => failures++),
+    );
+  }
+  await Promise.all(pending);
+  await agent.close();
+  return { sent, failures };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The measuring process
+// ---------------------------------------------------------------------------------------------
+
+async function startReceiverProcess() {
+  const child = fork(fileURLToPath(import.meta.url), ["receiver"], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const port = await new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.on("message", (msg) => msg.type === "listening" && resolve(msg.port));
+  });
+  let next = 0;
+  const calls = new Map();
+  child.on("message", (msg) => {
+    if (msg.type !== "reply") return;
+    calls.get(msg.id)?.(msg);
+    calls.delete(msg.id);
+  });
+  const call = (cmd, args = {}) =>
+    new Promise((resolve) => {
+      const id = next++;
+      calls.set(id, resolve);
+      child.send({ id, cmd, ...args });
+    });
+  return { url: `http://127.0.0.1:${port}`, call, stop: () => child.send({ id: -1, cmd: "exit" }) };
+}
+
+/** The raw floor: undici POSTs with CONCURRENCY in flight on one Agent, `total` requests. */
+async function rawRate(receiver, body, headers, total) {
+  await receiver.call("reset");
+  const agent = new Agent({ keepAliveTimeout: 30_000, connect: { timeout: 6_000 }, headersTimeout: 6_000, bodyTimeout: 6_000 });
+  let issued = 0;
+  let failed = 0;
+  const started = now();
+  const deadline = started + 60_000;
+  async function worker() {
+    while (issued < total && now() < deadline) {
+      const n = issued++;
+      try {
+        const res = await request(`${receiver.url}/raw`, {
+          method: "POST",
+          dispatcher: agent,
+          headers: { ...headers, "webhook-id": `evt_raw_${n}` },
+          body,
+        });
+        await res.body.text();
+        if (res.statusCode !== 200) failed++;
+      } catch {
+        failed++;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const seconds = (now() - started) / 1000;
+  await agent.close();
+  return { rate: (issued - failed) / seconds, issued, failed, seconds };
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function latencyReport(label, sent, arrivals) {
+  const first = new Map();
+  for (const [id, at] of arrivals) if (!first.has(id)) first.set(id, at);
+  const latencies = [];
+  let missing = 0;
+  for (const [id, at] of sent) {
+    const arrived = first.get(id);
+    if (arrived === undefined) missing++;
+    else latencies.push(arrived - at);
+  }
+  latencies.sort((a, b) => a - b);
+  const p50 = percentile(latencies, 50);
+  const p99 = percentile(latencies, 99);
+  const max = latencies[latencies.length - 1];
+  const ok = missing === 0 && p99 <= 50;
+  console.log(
+    `  ${label.padEnd(34)} n=${latencies.length}${missing ? ` (MISSING ${missing})` : ""}  ` +
+      `p50 ${p50.toFixed(1)} ms  p90 ${percentile(latencies, 90).toFixed(1)} ms  p99 ${p99.toFixed(1)} ms  max ${max.toFixed(1)} ms` +
+      `  (goal p99 <= 50 ms) ${ok ? "ok" : "MISSED"}`,
+  );
+  return { p50, p99, max, ok };
+}
+
+async function main() {
+  const { startService, loadConfig, mintApiKey, createLogger } = await import("@medblocks/server");
+  const sdk = await import("@medblocks/connect");
+  console.log(`node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} cores`);
+
+  const dataDir = mkdtempSync(join(tmpdir(), "medblocks-bench-"));
+  const receiver = await startReceiverProcess();
+  const config = loadConfig({
+    DATABASE_URL: `sqlite:${join(dataDir, "bench.db")}`,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    MEDBLOCKS_ROLE: "all",
+    MEDBLOCKS_BOOTSTRAP_API_KEY: "",
+    MEDBLOCKS_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString("base64"),
+    MEDBLOCKS_DELIVERY_CONCURRENCY: String(CONCURRENCY),
+    MEDBLOCKS_ENDPOINT_CONCURRENCY: String(Math.max(1, Math.ceil(CONCURRENCY / ENDPOINTS))),
+    LOG_LEVEL: "warn",
+  });
+  const service = await startService(config, { logger: createLogger("warn"), onBootstrapKey: () => {} });
+  // The store's query builder (not part of the Store contract), to count what is recorded.
+  const db = service.store.db;
+  const deliveredCount = async () =>
+    Number((await db.selectFrom("events").select((eb) => eb.fn.countAll().as("n")).where("delivered_at", "is not", null).executeTakeFirstOrThrow()).n);
+
+  const fact = (n) => ({ type: "patient_flow.completed", data: { object: { ...sdk.fixtures.patientFlowCompleted().data.object, metadata: { bench: String(n) } } } });
+
+  async function workspace(name, endpoints) {
+    const minted = await mintApiKey(service.store, name, "sandbox");
+    for (let i = 0; i < endpoints; i++) {
+      const res = await request(`${service.url}/webhooks`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${minted.key}`, "content-type": "application/json" },
+        body: JSON.stringify({ url: `${receiver.url}/hook/${name}/${i}`, events: ["*"] }),
+      });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`creating an endpoint failed: ${res.statusCode} ${text}`);
+    }
+    return { ws: { organizationId: minted.organizationId, mode: "sandbox" }, key: minted.key };
+  }
+
+  /** Publishes `facts` in-process, at most `parallel` at once; resolves with the event ids. */
+  async function publishBulk(ws, facts, parallel = 16) {
+    let issued = 0;
+    let events = 0;
+    async function lane() {
+      while (issued < facts) {
+        const n = issued++;
+        const result = await service.publish(ws, fact(n));
+        events += result.events.length;
+      }
+    }
+    await Promise.all(Array.from({ length: parallel }, lane));
+    return events;
+  }
+
+  async function waitDelivered(target, label) {
+    const deadline = now() + WAIT_MS;
+    let seen = 0;
+    while ((seen = await deliveredCount()) < target) {
+      if (now() > deadline) throw new Error(`${label}: only ${seen} of ${target} recorded as delivered within ${WAIT_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return now();
+  }
+
+  try {
+    // The body and headers a delivery carries, for the raw floor.
+    const throughput = await workspace("bench-throughput", ENDPOINTS);
+    const sample = (await service.publish(throughput.ws, fact(0))).events[0];
+    const t = Math.floor(Date.now() / 1000);
+    const signed = await sdk.signDeliveryHeaders({ id: sample.id, payload: sample.payload, secrets: ["whsec_plJ3nmyCDGBKInavdOK15jsl/8+ixWKiF3gg5vY09ZE="], timestamp: t });
+    const rawHeaders = { "content-type": "application/json", "user-agent": "Medblocks-Webhooks/0.1.0", ...signed };
+    let expectedDelivered = ENDPOINTS;
+
+    // Warm both paths (JIT, connections, SQLite pages) before anything is measured.
+    await rawRate(receiver, sample.payload, rawHeaders, 4_000);
+    await receiver.call("reset");
+    expectedDelivered += await publishBulk(throughput.ws, 250);
+    await waitDelivered(expectedDelivered, "warm-up");
+
+    const rate = (n) => Math.round(n).toLocaleString("en-US");
+    const raws = [];
+    const measureRaw = async (label) => {
+      const raw = await rawRate(receiver, sample.payload, rawHeaders, RAW_REQUESTS);
+      raws.push(raw.rate);
+      console.log(`  ${label.padEnd(36)} ${rate(raw.rate).padStart(7)} req/s  (${raw.issued} in ${raw.seconds.toFixed(2)} s${raw.failed ? `, ${raw.failed} FAILED` : ""})`);
+    };
+    /** Waits until the receiver has every delivery and the store has recorded them all. */
+    const finish = async (published, started, label) => {
+      const received = await receiver.call("waitFor", { count: published, timeoutMs: WAIT_MS });
+      if (!received.ok) throw new Error(`${label}: the receiver got ${received.unique} of ${published} within ${WAIT_MS} ms`);
+      expectedDelivered += published;
+      const recordedAt = await waitDelivered(expectedDelivered, label);
+      const stats = await receiver.call("stats");
+      if (stats.count !== stats.unique) console.log(`  (${stats.count - stats.unique} duplicate requests)`);
+      return { receivedRate: published / ((received.at - started) / 1000), recordedRate: published / ((recordedAt - started) / 1000), seconds: (recordedAt - started) / 1000 };
+    };
+
+    console.log(`\nraw: undici POST, one Agent, ${CONCURRENCY} in flight, ${sample.payload.length}-byte body and delivery-sized headers, to a node:http receiver in another process`);
+    await measureRaw("before the engine runs");
+
+    console.log(`\nengine on SQLite: ${FACTS} facts x ${ENDPOINTS} endpoints = ${FACTS * ENDPOINTS} deliveries, concurrency ${config.deliveryConcurrency}, per endpoint ${config.endpointConcurrency}`);
+    await receiver.call("reset");
+    let started = now();
+    const published = await publishBulk(throughput.ws, FACTS);
+    const publishSeconds = (now() - started) / 1000;
+    const e2e = await finish(published, started, "engine");
+    console.log(`  end to end: publishing in-process (16 at a time, ${publishSeconds.toFixed(2)} s) while delivering`);
+    console.log(`    first publish -> all received   ${rate(e2e.receivedRate).padStart(7)} deliveries/s`);
+    console.log(`    first publish -> all recorded   ${rate(e2e.recordedRate).padStart(7)} deliveries/s  (${e2e.seconds.toFixed(2)} s)`);
+
+    await measureRaw("raw, between the engine runs");
+
+    // The same backlog published first, with the dispatcher stopped: delivery alone.
+    await service.dispatcher.stop();
+    await receiver.call("reset");
+    const backlog = await publishBulk(throughput.ws, FACTS);
+    started = now();
+    service.dispatcher.start();
+    const drain = await finish(backlog, started, "drain");
+    console.log(`  a published backlog of ${backlog}, delivery alone`);
+    console.log(`    start -> all received           ${rate(drain.receivedRate).padStart(7)} deliveries/s`);
+    console.log(`    start -> all recorded           ${rate(drain.recordedRate).padStart(7)} deliveries/s  (${drain.seconds.toFixed(2)} s)`);
+
+    await measureRaw("raw, after the engine runs");
+    const rawRateMedian = [...raws].sort((a, b) => a - b)[1];
+    const ratio = e2e.recordedRate / rawRateMedian;
+    const drainRatio = drain.recordedRate / rawRateMedian;
+    console.log(
+      `  ratios to the raw rate (median ${rate(rawRateMedian)} req/s): end to end ${ratio.toFixed(2)} (goal >= 0.50) ${ratio >= 0.5 ? "ok" : "MISSED"}` +
+        ` | delivery alone ${drainRatio.toFixed(2)} (goal >= 0.50) ${drainRatio >= 0.5 ? "ok" : "MISSED"}`,
+    );
+
+    // Latency at a fixed moderate rate: one endpoint, RATE facts/s.
+    console.log(`\npublish -> receipt latency, ${RATE} events/s for ${SECONDS} s to one endpoint (from each publish's scheduled time)`);
+    const latency = await workspace("bench-latency", 1);
+    const paced = async (seconds, record) => {
+      await receiver.call("reset", { record });
+      const total = RATE * seconds;
+      const sent = [];
+      const pending = [];
+      const start = now() + 20;
+      for (let i = 0; i < total; i++) {
+        const at = start + (i * 1000) / RATE;
+        const wait = at - now();
+        if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait - 0.5));
+        pending.push(service.publish(latency.ws, fact(i)).then((r) => sent.push([r.events[0].id, at])));
+      }
+      await Promise.all(pending);
+      const got = await receiver.call("waitFor", { count: sent.length, timeoutMs: 30_000 });
+      if (!got.ok) console.log(`  only ${got.unique} of ${sent.length} arrived within 30 s`);
+      return { sent, arrivals: (await receiver.call("arrivals")).arrivals };
+    };
+    await paced(1, false); // warm-up
+    const inProcess = await paced(SECONDS, true);
+    const lat = latencyReport("in-process publish", inProcess.sent, inProcess.arrivals);
+
+    await receiver.call("reset", { record: true });
+    const overHttp = await receiver.call("httpPublish", { url: service.url, key: latency.key, rate: RATE, seconds: 1, fact: fact(0) }); // warm-up
+    await receiver.call("waitFor", { count: overHttp.sent.length, timeoutMs: 30_000 });
+    await receiver.call("reset", { record: true });
+    const http = await receiver.call("httpPublish", { url: service.url, key: latency.key, rate: RATE, seconds: SECONDS, fact: fact(0) });
+    const gotHttp = await receiver.call("waitFor", { count: http.sent.length, timeoutMs: 30_000 });
+    if (!gotHttp.ok) console.log(`  only ${gotHttp.unique} of ${http.sent.length} arrived within 30 s`);
+    if (http.failures) console.log(`  ${http.failures} POST /events FAILED`);
+    latencyReport("POST /events (from another process)", http.sent, (await receiver.call("arrivals")).arrivals);
+
+    console.log(
+      `\nsummary: raw ${rate(rawRateMedian)} req/s; engine ${rate(e2e.recordedRate)} deliveries/s end to end = ${ratio.toFixed(2)}, ` +
+        `${rate(drain.recordedRate)}/s delivery alone = ${drainRatio.toFixed(2)} (goal >= 0.50: ${ratio >= 0.5 ? "ok" : drainRatio >= 0.5 ? "delivery alone only" : "MISSED"}); ` +
+        `latency at ${RATE}/s p50 ${lat.p50.toFixed(1)} ms, p99 ${lat.p99.toFixed(1)} ms (goal <= 50 ms: ${lat.ok ? "ok" : "MISSED"})`,
+    );
+  } finally {
+    await service.close();
+    receiver.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
