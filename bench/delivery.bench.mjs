@@ -102,32 +102,42 @@ function runReceiver() {
   process.on("disconnect", () => process.exit(0));
 }
 
-/** POST /events at `rate`/s for `seconds` from this process; returns scheduled time per event id. */
+/**
+ * POST /events at `rate`/s for `seconds` from this process, at most HTTP_IN_FLIGHT at once (a
+ * request that has to wait for a free one still counts from its scheduled time). Returns the
+ * scheduled time of each created event, and how many requests failed with the first reason.
+ */
 async function httpPublish({ url, key, rate, seconds, fact }) {
-  const agent = new Agent({ keepAliveTimeout: 30_000 });
+  const HTTP_IN_FLIGHT = 64;
+  const agent = new Agent({ keepAliveTimeout: 30_000, connections: HTTP_IN_FLIGHT });
   const total = rate * seconds;
   const body = JSON.stringify(fact);
   const sent = [];
-  const pending = [];
+  const pending = new Set();
   let failures = 0;
+  let firstFailure = null;
   const start = now() + 20;
   for (let i = 0; i < total; i++) {
     const at = start + (i * 1000) / rate;
     const wait = at - now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait - 0.5));
-    pending.push(
-      request(`${url}/events`, { method: "POST", dispatcher: agent, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body })
-        .then(async (res) => {
-          const text = await res.body.text();
-          if (res.statusCode !== 200) throw new Error(`POST /events answered ${res.statusCode}: ${text.slice(0, 200)}`);
-          for (const event of JSON.parse(text).data) sent.push([event.id, at]);
-        })
-        .catch(() => failures++),
-    );
+    while (pending.size >= HTTP_IN_FLIGHT) await Promise.race(pending);
+    const task = request(`${url}/events`, { method: "POST", dispatcher: agent, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body })
+      .then(async (res) => {
+        const text = await res.body.text();
+        if (res.statusCode !== 200) throw new Error(`POST /events answered ${res.statusCode}: ${text.slice(0, 200)}`);
+        for (const event of JSON.parse(text).data) sent.push([event.id, at]);
+      })
+      .catch((error) => {
+        failures++;
+        firstFailure ??= String(error?.message ?? error);
+      })
+      .finally(() => pending.delete(task));
+    pending.add(task);
   }
   await Promise.all(pending);
   await agent.close();
-  return { sent, failures };
+  return { sent, failures, firstFailure };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -402,7 +412,7 @@ async function main() {
     const http = await receiver.call("httpPublish", { url: service.url, key: latency.key, rate: RATE, seconds: SECONDS, fact: fact(0) });
     const gotHttp = await receiver.call("waitFor", { count: http.sent.length, timeoutMs: 30_000 });
     if (!gotHttp.ok) console.log(`  only ${gotHttp.unique} of ${http.sent.length} arrived within 30 s`);
-    if (http.failures) console.log(`  ${http.failures} POST /events FAILED`);
+    if (http.failures) console.log(`  ${http.failures} POST /events FAILED (first: ${http.firstFailure})`);
     // The API's own cost (authentication, validation, one transaction per request) is in this figure.
     latencyReport("POST /events (from another process)", http.sent, (await receiver.call("arrivals")).arrivals, false);
 
