@@ -5,7 +5,7 @@ import type { SecretBox } from "../domain/secret-box.js";
 import type { ClaimedEvent, Store } from "../store/store.js";
 import type { DeliveryMetrics } from "./delivery-metrics.js";
 import { afterAutomaticAttempt } from "./retry-schedule.js";
-import type { Sender } from "./sender.js";
+import { toAttemptRecord, type Sender } from "./sender.js";
 
 /**
  * The delivery loop. It claims due events in batches under a lease, sends them concurrently within
@@ -142,15 +142,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       owner,
       leaseExpiresAt,
       eventId: event.id,
-      attempt: {
-        id: newId("att", result.startedAt),
-        startedAt: result.startedAt,
-        durationMs: result.durationMs,
-        statusCode: result.statusCode,
-        outcome: result.outcome,
-        error: result.error,
-        responseBody: result.responseBody,
-      },
+      attempt: toAttemptRecord(result),
       ...verdict,
     });
     if (!recorded) logger.warn({ event_id: event.id }, "lease lost before the attempt was recorded; another worker owns the event now");

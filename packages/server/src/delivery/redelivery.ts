@@ -1,8 +1,9 @@
 import type { DomainContext } from "../domain/context.js";
 import { assertEndpointActive, signingSecrets } from "../domain/endpoints.js";
 import { conflict, notFound, throttled } from "../domain/errors.js";
-import { isId, newId } from "../domain/ids.js";
+import { isId } from "../domain/ids.js";
 import type { EventRow, Workspace } from "../store/store.js";
+import { toAttemptRecord } from "./sender.js";
 
 /** SPEC §5: at most one manual redelivery per event per minute. */
 export const REDELIVERY_INTERVAL_MS = 60_000;
@@ -34,15 +35,7 @@ export async function redeliverEvent(ctx: DomainContext, ws: Workspace, id: stri
     secrets: signingSecrets(ctx, endpoint, ctx.clock()),
     mode: event.mode,
   });
-  const updated = await ctx.store.recordManualAttempt(ws, event.id, {
-    id: newId("att", result.startedAt),
-    startedAt: result.startedAt,
-    durationMs: result.durationMs,
-    statusCode: result.statusCode,
-    outcome: result.outcome,
-    error: result.error,
-    responseBody: result.responseBody,
-  });
+  const updated = await ctx.store.recordManualAttempt(ws, event.id, toAttemptRecord(result));
   // Deleted with its endpoint while the attempt was in flight.
   if (!updated) throw notFound("event", id);
   return updated;

@@ -2,7 +2,8 @@ import { createRequire } from "node:module";
 import { Agent, request, type Dispatcher } from "undici";
 import { signDeliveryHeaders } from "@medblocks/connect";
 import { ipLiteral, addressRefusal, type NetworkPolicy } from "../domain/network-policy.js";
-import type { AttemptOutcome, Mode } from "../store/store.js";
+import { newId } from "../domain/ids.js";
+import type { AttemptOutcome, AttemptRecord, Mode } from "../store/store.js";
 import { parseRetryAfter } from "./retry-schedule.js";
 import { BLOCKED_CODE, guardedLookup } from "./ssrf-guard.js";
 
@@ -35,6 +36,19 @@ export interface SendResult {
   responseBody: string | null;
   error: string | null;
   retryAfterMs: number | null;
+}
+
+/** The attempt as the store records it. */
+export function toAttemptRecord(result: SendResult): AttemptRecord {
+  return {
+    id: newId("att", result.startedAt),
+    startedAt: result.startedAt,
+    durationMs: result.durationMs,
+    statusCode: result.statusCode,
+    outcome: result.outcome,
+    error: result.error,
+    responseBody: result.responseBody,
+  };
 }
 
 export interface SenderOptions {
