@@ -55,7 +55,7 @@ function event(id: string, endpointId: string): EventRow {
   };
 }
 
-/** A queue in memory with the claim semantics of the real store (exclusions, limit, due order). */
+/** A queue in memory with the claim semantics of the real store (exclusions, limits, due order). */
 function fakeStore() {
   const due: EventRow[] = [];
   const endpoints = new Map<string, EndpointRow>();
@@ -67,12 +67,15 @@ function fakeStore() {
     async claimDue(input: ClaimInput): Promise<ClaimedEvent[]> {
       claims.push({ ...input, excludeEndpointIds: [...input.excludeEndpointIds] });
       const claimed: ClaimedEvent[] = [];
+      const perEndpoint = new Map<string, number>();
       for (let i = 0; i < due.length && claimed.length < input.limit; ) {
         const e = due[i]!;
-        if (input.excludeEndpointIds.includes(e.endpointId)) {
+        const count = perEndpoint.get(e.endpointId) ?? 0;
+        if (input.excludeEndpointIds.includes(e.endpointId) || count >= (input.perEndpointLimit ?? input.limit)) {
           i++;
           continue;
         }
+        perEndpoint.set(e.endpointId, count + 1);
         due.splice(i, 1);
         taken.push(e);
         claimed.push({ event: e, endpoint: endpoints.get(e.endpointId)!, leaseExpiresAt: input.now + input.leaseMs });
@@ -239,9 +242,10 @@ describe("dispatcher", () => {
     expect(new Set(queue.completed.map((c) => c.eventId)).size).toBe(200);
     expect(sender.maxPerEndpoint.get("wh_a")).toBe(4);
     // Claimed in rounds of its cap: per round one claim for it and one that looks past it for
-    // other endpoints' events, and no more than one round's worth handed back as surplus.
+    // other endpoints' events; each claim asks for one round per endpoint, so none goes back.
     expect(queue.claims.length).toBeLessThanOrEqual(2 * (200 / 4) + 4);
-    expect(queue.released.length).toBeLessThanOrEqual(200 + 32);
+    expect(queue.claims.every((c) => c.perEndpointLimit === 4)).toBe(true);
+    expect(queue.released).toEqual([]);
   });
 
   test("an endpoint that hangs keeps its cap and no more; the others flow past it", async () => {

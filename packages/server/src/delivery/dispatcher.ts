@@ -113,10 +113,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (wakeUp && claimWanted()) wakeUp();
   }
 
+  /**
+   * Endpoints holding more than one round: left out of the next claim. Every other endpoint may
+   * take one more round (the claim's per-endpoint limit), so none ends up holding more than two.
+   */
   function exclusions(): string[] {
     const full: string[] = [];
-    for (const endpointId of active.keys()) if (heldBy(endpointId) >= perEndpointHeld) full.push(endpointId);
-    for (const [endpointId, queue] of waiting) if (!active.has(endpointId) && queue.length >= perEndpointHeld) full.push(endpointId);
+    for (const endpointId of active.keys()) if (heldBy(endpointId) > perEndpoint) full.push(endpointId);
+    for (const [endpointId, queue] of waiting) if (!active.has(endpointId) && queue.length > perEndpoint) full.push(endpointId);
     return full;
   }
 
@@ -205,6 +209,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   }
 
+  function fullRound(claims: readonly ClaimedEvent[]): boolean {
+    const perClaim = new Map<string, number>();
+    for (const { endpoint } of claims) {
+      const count = (perClaim.get(endpoint.id) ?? 0) + 1;
+      if (count >= perEndpoint) return true;
+      perClaim.set(endpoint.id, count);
+    }
+    return false;
+  }
+
   function accept(claims: ClaimedEvent[]): void {
     // A claim can bring more events of one endpoint than it may hold (its due events came first):
     // the surplus goes straight back to the queue, so it never takes room the others need.
@@ -230,32 +244,29 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   async function run(): Promise<void> {
     let polled = true;
-    // The endpoints of the last claim's answer. The queue's head tends to stay with them, so a
-    // claim asks for what they can still hold (at least one round), not for a batch that would
-    // mostly go back as surplus when a few endpoints own the backlog.
-    let lastEndpoints: Set<string> | null = null;
     while (!stopped) {
       const room = capacity - held();
       if (room > 0 && (polled || claimWanted())) {
-        // Endpoints this process already holds enough of are skipped, so a flood for one endpoint
-        // cannot fill the batch.
+        // Endpoints this process already holds enough of are skipped, and each of the others gets
+        // at most one round, so a flood for one endpoint cannot fill the batch.
         const skip = exclusions();
-        let limit = room;
-        if (lastEndpoints !== null) {
-          let share = 0;
-          for (const endpointId of lastEndpoints) share += Math.max(0, perEndpointHeld - heldBy(endpointId));
-          limit = Math.min(room, Math.max(share, perEndpoint));
-        }
         const before = signals;
         try {
-          const claims = await store.claimDue({ owner, limit, leaseMs: options.leaseMs, now: clock(), excludeEndpointIds: skip });
+          const claims = await store.claimDue({
+            owner,
+            limit: room,
+            perEndpointLimit: perEndpoint,
+            leaseMs: options.leaseMs,
+            now: clock(),
+            excludeEndpointIds: skip,
+          });
           options.metrics?.claimed(claims.length);
-          if (claims.length > 0) lastEndpoints = new Set(claims.map((c) => c.endpoint.id));
           accept(claims);
           // Left out of the next claim, and watched so the queue is read again when they free up.
           excluded = new Set(exclusions());
-          // A short answer means the queue is dry for now, unless something arrived meanwhile.
-          moreDue = claims.length === limit || signals !== before;
+          // A short answer means the queue is dry for now, unless something arrived meanwhile or
+          // an endpoint got a full round (it may have more, claimed once it has room again).
+          moreDue = claims.length === room || signals !== before || fullRound(claims);
           failedClaim = false;
         } catch (error) {
           logger.error({ err: error }, "claiming due events failed; retrying at the next poll");

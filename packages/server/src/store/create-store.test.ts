@@ -7,10 +7,16 @@ import { fileURLToPath } from "node:url";
 import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from "../../test/support/databases.js";
-import { addEndpoint, newWorkspace, rawDb } from "../../test/support/store-fixtures.js";
+import { addEndpoint, newWorkspace, publishCreated, rawDb } from "../../test/support/store-fixtures.js";
 import { createStore } from "./create-store.js";
+import { postgresSupport } from "./postgres/postgres-store.js";
 import { parsePostgresUrl } from "./postgres/postgres-url.js";
+import { migrationsFor, runMigrations } from "./shared/migrations.js";
+import { sqliteSupport } from "./sqlite/sqlite-store.js";
 import type { Store } from "./store.js";
+
+/** Every migration, in order: a fresh database ends with all of them applied, each once. */
+const MIGRATIONS = Object.keys(migrationsFor({ timeType: "integer" }));
 
 describe("createStore URL handling", () => {
   let directory: string;
@@ -123,8 +129,26 @@ describeEachDatabase("store migrations", (kind) => {
     const endpoint = await addEndpoint(db.store, ws);
     await db.store.migrate();
     await db.store.migrate();
-    expect(await migrationNames(db.store)).toEqual(["0001_initial"]);
+    expect(await migrationNames(db.store)).toEqual(MIGRATIONS);
     expect(await db.store.findEndpoint(ws, endpoint.id)).toEqual(endpoint);
+  });
+
+  test("a database of the first schema version upgrades in place, and its queued events are still claimed", async () => {
+    const empty = await emptyDatabaseBeside(db);
+    try {
+      const support = kind === "sqlite" ? sqliteSupport : postgresSupport(new URL(empty.url).searchParams.get("schema")!);
+      await runMigrations(rawDb(empty.store), support, undefined, "0001_initial");
+      expect(await migrationNames(empty.store)).toEqual(["0001_initial"]);
+      const ws = await newWorkspace(empty.store);
+      const endpoint = await addEndpoint(empty.store, ws);
+      const [event] = await publishCreated(empty.store, ws, "records.sync.completed", { now: 1_000 });
+      await empty.store.migrate();
+      expect(await migrationNames(empty.store)).toEqual(MIGRATIONS);
+      const claims = await empty.store.claimDue({ owner: "w", limit: 10, leaseMs: 1_000, now: 2_000, excludeEndpointIds: [] });
+      expect(claims.map((c) => [c.event.id, c.endpoint.id])).toEqual([[event!.id, endpoint.id]]);
+    } finally {
+      await empty.dispose();
+    }
   });
 
   test("a second process reaches the same data through TestDatabase.url", async () => {
@@ -144,7 +168,7 @@ describeEachDatabase("store migrations", (kind) => {
     const stores = await Promise.all([1, 2, 3].map(() => createStore(fresh.url)));
     try {
       await Promise.all(stores.map((s) => s.migrate()));
-      expect(await migrationNames(fresh.store)).toEqual(["0001_initial"]);
+      expect(await migrationNames(fresh.store)).toEqual(MIGRATIONS);
       const ws = await newWorkspace(stores[0]!);
       await addEndpoint(stores[1]!, ws);
       expect(await stores[2]!.countEndpoints(ws)).toBe(1);
@@ -161,7 +185,7 @@ describeEachDatabase("store migrations", (kind) => {
       const startAt = Date.now() + 2_000;
       const runs = await Promise.all([1, 2, 3, 4].map(() => runMigrateProcess(empty.url, startAt)));
       for (const run of runs) expect(run).toEqual({ code: 0, stdout: "migrated\n", stderr: "" });
-      expect(await migrationNames(empty.store)).toEqual(["0001_initial"]);
+      expect(await migrationNames(empty.store)).toEqual(MIGRATIONS);
       const ws = await newWorkspace(empty.store);
       await addEndpoint(empty.store, ws);
       expect(await empty.store.countEndpoints(ws)).toBe(1);
@@ -176,7 +200,7 @@ describeEachDatabase("store migrations", (kind) => {
       const other = await createStore(empty.url);
       try {
         await Promise.all([empty.store.migrate(), other.migrate()]);
-        expect(await migrationNames(empty.store)).toEqual(["0001_initial"]);
+        expect(await migrationNames(empty.store)).toEqual(MIGRATIONS);
         const ws = await newWorkspace(empty.store);
         await addEndpoint(other, ws);
         expect(await empty.store.countEndpoints(ws)).toBe(1);

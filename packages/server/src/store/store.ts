@@ -193,6 +193,8 @@ export interface ClaimInput {
   now: number;
   /** Endpoints this worker already has at their in-flight cap; their events stay for later. */
   excludeEndpointIds: readonly string[];
+  /** At most this many events of any one endpoint (default: `limit`). */
+  perEndpointLimit?: number;
 }
 
 /** An attempt as recorded, without the ids the store fills in. */

@@ -33,6 +33,7 @@ export function postgresSupport(schema: string | undefined, connection: pg.Clien
     name: "postgres",
     timeType: "bigint",
     supportsRowLocks: true,
+    supportsLateralJoins: true,
     async notifyDue(trx) {
       // Delivered when the transaction commits, and only then; identical payloads in one
       // transaction are folded into one notification by PostgreSQL.

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from "kysely";
+import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder, type Transaction } from "kysely";
 import type {
   AttemptRecord,
   ClaimedEvent,
@@ -23,23 +23,55 @@ import type { Database } from "./schema.js";
 
 const QUEUE_STATS_CAP = 100_000;
 
+/**
+ * Each endpoint's oldest due events (at most `perEndpoint` of them), as `d.id` and
+ * `d.next_attempt_at` beside the endpoint `w`, read from the per-endpoint queue index: the cost
+ * follows the number of endpoints, never the size of the backlog, and an endpoint with a flood of
+ * due events costs the others nothing.
+ */
+function withDueEvents(
+  endpoints: SelectQueryBuilder<Database & { w: Database["webhook_endpoints"] }, "w", object>,
+  dialect: DialectSupport,
+  due: { now: number; perEndpoint: number; lock: boolean },
+) {
+  const oldestDue = (eb: ExpressionBuilder<Database & { w: Database["webhook_endpoints"] }, "w">) =>
+    eb
+      .selectFrom("events as e")
+      .whereRef("e.endpoint_id", "=", "w.id")
+      .where("e.next_attempt_at", "<=", due.now)
+      .orderBy("e.next_attempt_at")
+      .limit(due.perEndpoint);
+  if (dialect.supportsLateralJoins) {
+    return endpoints.innerJoinLateral(
+      (eb) =>
+        oldestDue(eb)
+          .select(["e.id", "e.next_attempt_at"])
+          // Several workers on PostgreSQL each take different rows instead of queueing on the same ones.
+          .$if(due.lock, (qb) => qb.forUpdate().skipLocked())
+          .as("d"),
+      (join) => join.onTrue(),
+    );
+  }
+  // SQLite has no LATERAL: the same per-endpoint read as a correlated subquery, each id then looked
+  // up by key.
+  return endpoints.innerJoin("events as d", (join) => join.on("d.id", "in", (eb) => oldestDue(eb).select("e.id")));
+}
+
 export async function claimDue(db: Kysely<Database>, dialect: DialectSupport, input: ClaimInput): Promise<ClaimedEvent[]> {
   const { owner, limit, now, excludeEndpointIds } = input;
   if (limit <= 0) return [];
   const leaseExpiresAt = now + input.leaseMs;
-  const due = db
-    .selectFrom("events as e")
-    .innerJoin("webhook_endpoints as w", "w.id", "e.endpoint_id")
-    .select("e.id")
-    .where("e.next_attempt_at", "<=", now)
+  const endpoints = db
+    .selectFrom("webhook_endpoints as w")
     .where("w.status", "=", "active")
     // Listen sessions' events go to their stream, never to the dispatcher.
     .where("w.kind", "=", "http")
-    .$if(excludeEndpointIds.length > 0, (qb) => qb.where("e.endpoint_id", "not in", excludeEndpointIds))
-    .orderBy("e.next_attempt_at")
-    .limit(limit)
-    // Several workers on PostgreSQL each take different rows instead of queueing on the same ones.
-    .$if(dialect.supportsRowLocks, (qb) => qb.forUpdate("e").skipLocked());
+    .$if(excludeEndpointIds.length > 0, (qb) => qb.where("w.id", "not in", excludeEndpointIds));
+  // The oldest of the endpoints' oldest: a batch shared fairly, in due order.
+  const due = withDueEvents(endpoints, dialect, { now, perEndpoint: Math.min(limit, input.perEndpointLimit ?? limit), lock: true })
+    .select("d.id")
+    .orderBy("d.next_attempt_at")
+    .limit(limit);
   const events = await db
     .updateTable("events")
     .set({ lease_owner: owner, lease_expires_at: leaseExpiresAt, next_attempt_at: leaseExpiresAt })
@@ -48,10 +80,10 @@ export async function claimDue(db: Kysely<Database>, dialect: DialectSupport, in
     .execute();
   if (events.length === 0) return [];
   const endpointIds = [...new Set(events.map((e) => e.endpoint_id))];
-  const endpoints = new Map(
+  const byId = new Map(
     (await db.selectFrom("webhook_endpoints").selectAll().where("id", "in", endpointIds).execute()).map((row) => [row.id, toEndpoint(row)]),
   );
-  return events.map((row) => ({ event: toEvent(row), endpoint: endpoints.get(row.endpoint_id)!, leaseExpiresAt }));
+  return events.map((row) => ({ event: toEvent(row), endpoint: byId.get(row.endpoint_id)!, leaseExpiresAt }));
 }
 
 interface AttemptInsert {
@@ -383,19 +415,10 @@ export async function recoverEvents(
   return Number(result.numUpdatedRows);
 }
 
-export async function queueStats(db: Kysely<Database>, now: number): Promise<QueueStats> {
-  const due = db
-    .selectFrom("events as e")
-    .innerJoin("webhook_endpoints as w", "w.id", "e.endpoint_id")
-    .select("e.next_attempt_at")
-    .where("e.next_attempt_at", "<=", now)
-    .where("w.status", "=", "active")
-    .orderBy("e.next_attempt_at")
-    .limit(QUEUE_STATS_CAP)
-    .as("due");
-  const row = await db
-    .selectFrom(due)
-    .select((eb) => [eb.fn.countAll<number>().as("due"), eb.fn.min("due.next_attempt_at").as("oldest")])
+export async function queueStats(db: Kysely<Database>, dialect: DialectSupport, now: number): Promise<QueueStats> {
+  const endpoints = db.selectFrom("webhook_endpoints as w").where("w.status", "=", "active");
+  const row = await withDueEvents(endpoints, dialect, { now, perEndpoint: QUEUE_STATS_CAP, lock: false })
+    .select((eb) => [eb.fn.countAll<number>().as("due"), eb.fn.min("d.next_attempt_at").as("oldest")])
     .executeTakeFirstOrThrow();
-  return { due: Number(row.due), oldestDueAt: row.oldest === null ? null : Number(row.oldest) };
+  return { due: Math.min(Number(row.due), QUEUE_STATS_CAP), oldestDueAt: row.oldest === null ? null : Number(row.oldest) };
 }

@@ -15,6 +15,11 @@ export interface DialectSupport {
    */
   readonly supportsRowLocks: boolean;
   /**
+   * Whether `JOIN LATERAL` exists (PostgreSQL). Where it does not (SQLite), a per-row subquery is
+   * written as a correlated `IN (SELECT … LIMIT n)` instead.
+   */
+  readonly supportsLateralJoins: boolean;
+  /**
    * Runs before the migrator: creates what the migrations need (a PostgreSQL schema) and returns the
    * schema Kysely's migration tables live in, or undefined for the database's only namespace.
    */

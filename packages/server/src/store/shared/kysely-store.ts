@@ -181,7 +181,7 @@ export class KyselyStore implements Store {
   }
 
   queueStats(now: number): Promise<QueueStats> {
-    return delivery.queueStats(this.db, now);
+    return delivery.queueStats(this.db, this.#support, now);
   }
 
   ensureListenEndpoint(ws: Workspace, device: string, events: string[], create: () => NewEndpoint): Promise<EndpointRow> {

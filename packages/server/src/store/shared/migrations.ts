@@ -189,10 +189,30 @@ function initialSchema({ timeType: time }: MigrationDialect): Migration {
   };
 }
 
+/**
+ * The queue is read per endpoint: a claim takes each active endpoint's oldest due events from an
+ * index on (endpoint_id, next_attempt_at), so its cost follows the number of endpoints, never the
+ * size of the backlog, and an endpoint with a flood of due events costs the others nothing (with
+ * one global due-time index, a claim that skips a flooded endpoint had to read past its whole
+ * flood). Workers of the previous version still claim correctly without the old index, only slower.
+ */
+const queueByEndpoint: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createIndex("events_queue_idx")
+      .on("events")
+      .columns(["endpoint_id", "next_attempt_at"])
+      .where(sql.ref("next_attempt_at"), "is not", null)
+      .execute();
+    await db.schema.dropIndex("events_due_idx").execute();
+  },
+};
+
 /** The migrations, in order. Names sort lexically; never rename or edit one that has shipped. */
 export function migrationsFor(dialect: MigrationDialect): Record<string, Migration> {
   return {
     "0001_initial": initialSchema(dialect),
+    "0002_queue_by_endpoint": queueByEndpoint,
   };
 }
 
@@ -201,11 +221,15 @@ export function staticMigrationProvider(migrations: Record<string, Migration>): 
   return { getMigrations: async () => migrations };
 }
 
-/** Applies pending migrations, or throws with the name of the migration that failed. */
+/**
+ * Applies pending migrations (up to and including `upTo`, when given: how an older version's
+ * database is reproduced in tests), or throws with the name of the migration that failed.
+ */
 export async function runMigrations(
   db: Kysely<Database>,
   dialect: DialectSupport,
   logger?: StoreLogger,
+  upTo?: string,
 ): Promise<void> {
   const migrationTableSchema = await dialect.prepareMigrations(db);
   const migrator = new Migrator({
@@ -213,7 +237,7 @@ export async function runMigrations(
     provider: staticMigrationProvider(migrationsFor(dialect)),
     ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }),
   });
-  const { error, results = [] } = await migrator.migrateToLatest();
+  const { error, results = [] } = await (upTo === undefined ? migrator.migrateToLatest() : migrator.migrateTo(upTo));
   const failed = results.find((r) => r.status === "Error");
   if (error !== undefined || failed !== undefined) {
     const cause = error instanceof Error ? error : new Error(String(error));

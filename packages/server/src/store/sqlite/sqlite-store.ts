@@ -18,6 +18,7 @@ export const sqliteSupport: DialectSupport = {
   name: "sqlite",
   timeType: "integer",
   supportsRowLocks: false,
+  supportsLateralJoins: false,
   // One database, one namespace: nothing to create, and Kysely's tables sit beside ours.
   prepareMigrations: async () => undefined,
   notifyDue: async () => {},
