@@ -34,6 +34,7 @@ export function postgresSupport(schema: string | undefined, connection: pg.Clien
     timeType: "bigint",
     supportsRowLocks: true,
     supportsLateralJoins: true,
+    supportsDataModifyingCtes: true,
     async notifyDue(trx) {
       // Delivered when the transaction commits, and only then; identical payloads in one
       // transaction are folded into one notification by PostgreSQL.

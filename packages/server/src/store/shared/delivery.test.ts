@@ -2,8 +2,9 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from "../../../test/support/databases.js";
 import { addEndpoint, newWorkspace, publishCreated, rawDb, testId } from "../../../test/support/store-fixtures.js";
 import type { ClaimedEvent, CompleteAttemptInput, EndpointRow, EventRow, Workspace } from "../store.js";
+import { postgresSupport } from "../postgres/postgres-store.js";
+import { sqliteSupport } from "../sqlite/sqlite-store.js";
 import { COMPLETION_BATCH_LIMIT, completeAttempts } from "./delivery.js";
-import type { DialectSupport } from "./dialect-support.js";
 
 const T0 = 1_750_000_000_000;
 const LEASE_MS = 60_000;
@@ -162,8 +163,7 @@ describeEachDatabase("store delivery", (kind) => {
       failed(ofGone[2]!, "w1", 500, { nextAttemptAt: null, exhaustedAt: T0 + 2_009, disableEndpoint: "exhausted" }),
       ...ofOther.map((c) => delivered(c, "w1")),
     ];
-    // The dialect facts the batch uses, as the store passes them.
-    const dialect = { supportsRowLocks: kind === "postgres", timeType: kind === "postgres" ? "bigint" : "integer" } as DialectSupport;
+    const dialect = kind === "postgres" ? postgresSupport(undefined) : sqliteSupport;
     expect(await completeAttempts(rawDb(db.store), dialect, batch)).toEqual([true, true, true, true, true, true]);
 
     expect(await db.store.findEndpoint(ws, gone!.id)).toMatchObject({ status: "disabled", disabledReason: "gone" });

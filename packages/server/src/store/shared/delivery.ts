@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder, type Transaction } from "kysely";
+import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from "kysely";
 import type {
   AttemptRecord,
   ClaimedEvent,
@@ -92,8 +92,8 @@ interface AttemptInsert {
   attempt: AttemptRecord;
 }
 
-async function insertAttempts(trx: Transaction<Database>, rows: readonly AttemptInsert[], trigger: "automatic" | "manual"): Promise<void> {
-  await trx
+async function insertAttempts(db: Kysely<Database>, rows: readonly AttemptInsert[], trigger: "automatic" | "manual"): Promise<void> {
+  await db
     .insertInto("event_attempts")
     .values(
       rows.map(({ event, attempt }) => ({
@@ -115,8 +115,8 @@ async function insertAttempts(trx: Transaction<Database>, rows: readonly Attempt
 }
 
 /** Parks a disabled endpoint's scheduled events: nothing is sent, but each keeps its due time. */
-export async function parkEvents(trx: Transaction<Database>, endpointId: string): Promise<void> {
-  await trx
+export async function parkEvents(db: Kysely<Database>, endpointId: string): Promise<void> {
+  await db
     .updateTable("events")
     .set((eb) => ({ parked_at: eb.ref("next_attempt_at"), next_attempt_at: null }))
     .where("endpoint_id", "=", endpointId)
@@ -125,8 +125,8 @@ export async function parkEvents(trx: Transaction<Database>, endpointId: string)
 }
 
 /** Puts a re-enabled endpoint's parked events back in the queue at their old (often past) due times. */
-export async function unparkEvents(trx: Transaction<Database>, endpointId: string): Promise<void> {
-  await trx
+export async function unparkEvents(db: Kysely<Database>, endpointId: string): Promise<void> {
+  await db
     .updateTable("events")
     .set((eb) => ({ next_attempt_at: eb.ref("parked_at"), parked_at: null }))
     .where("endpoint_id", "=", endpointId)
@@ -165,16 +165,19 @@ class CompletionBatcher {
   #writers = 0;
   #lastWrite = -Infinity;
   /**
-   * SQLite has one writer; PostgreSQL writes batches side by side on its pool (each locks only its
-   * own events, in id order), so one slow round trip does not hold back the next batch.
+   * SQLite has one writer; PostgreSQL writes batches side by side on its pool, so one slow round
+   * trip does not hold back the next batch.
    */
   readonly #maxWriters: number;
+  /** SQLite gathers a few milliseconds of attempts per write; PostgreSQL one turn of the event loop. */
+  readonly #intervalMs: number;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: DialectSupport,
   ) {
     this.#maxWriters = dialect.supportsRowLocks ? 4 : 1;
+    this.#intervalMs = dialect.supportsRowLocks ? 0 : COMPLETION_INTERVAL_MS;
   }
 
   add(input: CompleteAttemptInput): Promise<boolean> {
@@ -182,17 +185,15 @@ class CompletionBatcher {
       this.#pending.push({ input, resolve, reject });
       // Every writer is busy: the first to finish its batch takes this one at once.
       if (this.#writers >= this.#maxWriters) return;
-      // With writers to spare (PostgreSQL) a batch starts at once: what finishes while they are all
-      // busy forms the next ones.
-      if (this.#pending.length >= COMPLETION_BATCH_LIMIT || this.#maxWriters > 1) {
+      if (this.#pending.length >= COMPLETION_BATCH_LIMIT) {
         void this.#write();
         return;
       }
       if (this.#scheduled) return;
       this.#scheduled = true;
-      // SQLite: every attempt finishing in this turn of the event loop joins; under a steady
-      // stream, so do those of the next few milliseconds.
-      const wait = this.#lastWrite + COMPLETION_INTERVAL_MS - performance.now();
+      // Every attempt finishing in this turn of the event loop joins the batch; on SQLite, under a
+      // steady stream, so do those of the next few milliseconds.
+      const wait = this.#lastWrite + this.#intervalMs - performance.now();
       const go = () => void this.#write();
       if (wait > 0) setTimeout(go, wait);
       else setImmediate(go);
@@ -244,105 +245,105 @@ class CompletionBatcher {
 }
 
 /**
- * Records a batch of attempts for distinct events in one transaction, in order; true for each that
- * held its lease. What `completeAttempt`'s batches write (exported for the store's tests).
+ * Records a batch of attempts for distinct events, in order; true for each that held its lease.
+ * What `completeAttempt`'s batches write (exported for the store's tests).
+ *
+ * The fence is the UPDATE's own condition: only the worker holding this exact claim (owner and
+ * lease end) may write the outcome, and both databases check it against the row as it is when the
+ * row is written (PostgreSQL re-reads a row another transaction changed meanwhile; SQLite has one
+ * writer). On PostgreSQL the update and the attempt log are one statement, so a batch costs one
+ * round trip; SQLite runs the two in one transaction. A batch in which an attempt disables its
+ * endpoint (exhaustion, 410) also disables it and parks its scheduled events in that transaction.
  */
-export async function completeAttempts(db: Kysely<Database>, dialect: DialectSupport, inputs: readonly CompleteAttemptInput[]): Promise<boolean[]> {
-  return db.transaction().execute(async (trx) => {
-    // The fence: only the worker holding this exact claim may write the outcome. The rows are
-    // locked (PostgreSQL, in id order so two batches never deadlock on each other) or the
-    // database is (SQLite's BEGIN IMMEDIATE), so what is read here holds until the commit.
-    const rows = await trx
-      .selectFrom("events as e")
-      .innerJoin("webhook_endpoints as w", "w.id", "e.endpoint_id")
-      .select(["e.id", "e.delivered_at", "e.lease_owner", "e.lease_expires_at", "e.attempts", "e.endpoint_id", "e.organization_id", "w.status"])
-      .where("e.id", "in", inputs.map((input) => input.eventId))
-      .orderBy("e.id")
-      .$if(dialect.supportsRowLocks, (qb) => qb.forUpdate("e"))
-      .execute();
-    const current = new Map(rows.map((row) => [row.id, row]));
-    // Endpoint status as the batch changes it: after an attempt disables its endpoint, the later
-    // attempts of the batch for that endpoint park instead of being scheduled, and keep its reason.
-    const status = new Map(rows.map((row) => [row.endpoint_id, row.status]));
-    const updates: EventUpdate[] = [];
-    const attempts: AttemptInsert[] = [];
-    const disabled: { endpointId: string; reason: DisabledReason; at: number }[] = [];
-
-    const recorded = inputs.map((input) => {
-      const row = current.get(input.eventId);
-      if (!row || row.lease_owner !== input.owner || Number(row.lease_expires_at) !== input.leaseExpiresAt) return false;
-      const endpointStatus = status.get(row.endpoint_id);
-      const disable = input.disableEndpoint !== undefined && endpointStatus === "active";
-      const paused = endpointStatus === "disabled" || disable;
-      // A manual redelivery may have succeeded meanwhile: then nothing more is scheduled.
-      const next = row.delivered_at === null ? input.nextAttemptAt : null;
-      updates.push({
-        id: row.id,
-        statusCode: input.attempt.statusCode,
-        responseBody: input.attempt.responseBody,
-        deliveredAt: row.delivered_at === null ? input.deliveredAt : Number(row.delivered_at),
-        exhaustedAt: input.exhaustedAt,
-        nextAttemptAt: paused ? null : next,
-        parkedAt: paused ? next : null,
-      });
-      attempts.push({ event: { id: row.id, endpoint_id: row.endpoint_id, organization_id: row.organization_id, attempts: row.attempts + 1 }, attempt: input.attempt });
-      if (disable) {
-        status.set(row.endpoint_id, "disabled");
-        disabled.push({ endpointId: row.endpoint_id, reason: input.disableEndpoint!, at: input.attempt.startedAt + input.attempt.durationMs });
-      }
-      return true;
-    });
-    if (updates.length === 0) return recorded;
-
-    await updateEvents(trx, dialect, updates);
-    await insertAttempts(trx, attempts, "automatic");
-    for (const { endpointId, reason, at } of disabled) {
-      await trx.updateTable("webhook_endpoints").set({ status: "disabled", disabled_reason: reason, updated_at: at }).where("id", "=", endpointId).execute();
-      // Parks the endpoint's other scheduled events, including those recorded earlier in this batch.
-      await parkEvents(trx, endpointId);
+export async function completeAttempts(db: Kysely<Database>, dialect: DialectSupport, batch: readonly CompleteAttemptInput[]): Promise<boolean[]> {
+  // In event id order, so two batches touching the same events lock them in the same order.
+  const inputs = [...batch].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+  const write = async (conn: Kysely<Database>): Promise<boolean[]> => {
+    const recorded = new Map<string, string>(); // event id → endpoint id
+    if (dialect.supportsDataModifyingCtes) {
+      const { rows } = await sql<{ event_id: string; endpoint_id: string }>`
+        with v (${OUTCOME_COLUMNS}) as (values ${outcomeValues(dialect, inputs)}),
+        done as (${updateEvents} returning events.id, events.attempts, events.endpoint_id, events.organization_id)
+        insert into event_attempts (id, event_id, endpoint_id, organization_id, attempt, ${sql.id("trigger")}, started_at, duration_ms, status_code, outcome, error, response_body)
+        select v.attempt_id, done.id, done.endpoint_id, done.organization_id, done.attempts, 'automatic', v.started_at, v.duration_ms, v.status_code, v.outcome, v.error, v.response_body
+        from done inner join v on v.id = done.id
+        returning event_id, endpoint_id`.execute(conn);
+      for (const row of rows) recorded.set(row.event_id, row.endpoint_id);
+    } else {
+      const { rows } = await sql<{ id: string; attempts: number; endpoint_id: string; organization_id: string }>`
+        with v (${OUTCOME_COLUMNS}) as (values ${outcomeValues(dialect, inputs)})
+        ${updateEvents}
+          -- keeps SQLite looking events up by key for every batch size (a large VALUES list
+          -- otherwise makes it scan the table)
+          and events.id in (${sql.join(inputs.map((input) => input.eventId))})
+        returning events.id, events.attempts, events.endpoint_id, events.organization_id`.execute(conn);
+      const byEvent = new Map(inputs.map((input) => [input.eventId, input.attempt]));
+      if (rows.length > 0) await insertAttempts(conn, rows.map((event) => ({ event, attempt: byEvent.get(event.id)! })), "automatic");
+      for (const row of rows) recorded.set(row.id, row.endpoint_id);
     }
-    return recorded;
-  });
+    // In the batch's order: the attempt that finished first gives a disabled endpoint its reason.
+    for (const input of batch) {
+      const endpointId = recorded.get(input.eventId);
+      if (input.disableEndpoint === undefined || endpointId === undefined) continue;
+      const at = input.attempt.startedAt + input.attempt.durationMs;
+      // An endpoint already disabled keeps the reason it has.
+      const disabled = await conn
+        .updateTable("webhook_endpoints")
+        .set({ status: "disabled", disabled_reason: input.disableEndpoint, updated_at: at })
+        .where("id", "=", endpointId)
+        .where("status", "=", "active")
+        .executeTakeFirst();
+      // Parks the endpoint's other scheduled events, those recorded in this batch included.
+      if (Number(disabled.numUpdatedRows) > 0) await parkEvents(conn, endpointId);
+    }
+    return batch.map((input) => recorded.has(input.eventId));
+  };
+  const disables = batch.some((input) => input.disableEndpoint !== undefined);
+  return disables || !dialect.supportsDataModifyingCtes ? db.transaction().execute(write) : write(db);
 }
 
-interface EventUpdate {
-  id: string;
-  statusCode: number | null;
-  responseBody: string | null;
-  deliveredAt: number | null;
-  exhaustedAt: number | null;
-  nextAttemptAt: number | null;
-  parkedAt: number | null;
+/** The columns of a batch's outcomes, as the VALUES list `v` names them. */
+const OUTCOME_COLUMNS = sql.raw(
+  "id, owner, lease_expires_at, status_code, response_body, delivered_at, exhausted_at, next_attempt_at, attempt_id, started_at, duration_ms, outcome, error",
+);
+
+/** One row per outcome; PostgreSQL types a VALUES list like a UNION, so casts on the first row type them all. */
+function outcomeValues(dialect: DialectSupport, inputs: readonly CompleteAttemptInput[]) {
+  const time = sql.raw(dialect.timeType);
+  return sql.join(
+    inputs.map((input, i) => {
+      const a = input.attempt;
+      return i === 0
+        ? sql`(cast(${input.eventId} as text), cast(${input.owner} as text), cast(${input.leaseExpiresAt} as ${time}),
+            cast(${a.statusCode} as integer), cast(${a.responseBody} as text), cast(${input.deliveredAt} as ${time}),
+            cast(${input.exhaustedAt} as ${time}), cast(${input.nextAttemptAt} as ${time}), cast(${a.id} as text),
+            cast(${a.startedAt} as ${time}), cast(${a.durationMs} as integer), cast(${a.outcome} as text), cast(${a.error} as text))`
+        : sql`(${input.eventId}, ${input.owner}, ${input.leaseExpiresAt}, ${a.statusCode}, ${a.responseBody}, ${input.deliveredAt},
+            ${input.exhaustedAt}, ${input.nextAttemptAt}, ${a.id}, ${a.startedAt}, ${a.durationMs}, ${a.outcome}, ${a.error})`;
+    }),
+  );
 }
 
 /**
- * One UPDATE … FROM (VALUES …) for the whole batch. Both databases name a VALUES list's columns
- * column1, column2, …; PostgreSQL types them like a UNION, so casts on the first row type them
- * all. The `id IN (…)` term keeps SQLite looking events up by key for every batch size (without
- * it, a large VALUES list makes it scan the table instead).
+ * The outcome of each fenced attempt (the VALUES list `v`) on its event. An event a manual
+ * redelivery delivered meanwhile is not scheduled again; one whose endpoint is disabled is parked
+ * with its next due time.
  */
-async function updateEvents(trx: Transaction<Database>, dialect: DialectSupport, updates: readonly EventUpdate[]): Promise<void> {
-  const time = sql.raw(dialect.timeType);
-  const rows = updates.map((u, i) =>
-    i === 0
-      ? sql`(cast(${u.id} as text), cast(${u.statusCode} as integer), cast(${u.responseBody} as text), cast(${u.deliveredAt} as ${time}), cast(${u.exhaustedAt} as ${time}), cast(${u.nextAttemptAt} as ${time}), cast(${u.parkedAt} as ${time}))`
-      : sql`(${u.id}, ${u.statusCode}, ${u.responseBody}, ${u.deliveredAt}, ${u.exhaustedAt}, ${u.nextAttemptAt}, ${u.parkedAt})`,
-  );
-  await sql`
-    update events set
-      attempts = attempts + 1,
-      scheduled_attempts = scheduled_attempts + 1,
-      last_status_code = v.column2,
-      last_response_body = v.column3,
-      delivered_at = v.column4,
-      exhausted_at = v.column5,
-      next_attempt_at = v.column6,
-      parked_at = v.column7,
-      lease_owner = null,
-      lease_expires_at = null
-    from (values ${sql.join(rows)}) as v
-    where events.id = v.column1 and events.id in (${sql.join(updates.map((u) => u.id))})`.execute(trx);
-}
+const updateEvents = sql`
+  update events set
+    attempts = events.attempts + 1,
+    scheduled_attempts = events.scheduled_attempts + 1,
+    last_status_code = v.status_code,
+    last_response_body = v.response_body,
+    delivered_at = coalesce(events.delivered_at, v.delivered_at),
+    exhausted_at = v.exhausted_at,
+    next_attempt_at = case when events.delivered_at is null and w.status = 'active' then v.next_attempt_at end,
+    parked_at = case when events.delivered_at is null and w.status <> 'active' then v.next_attempt_at end,
+    lease_owner = null,
+    lease_expires_at = null
+  from v, webhook_endpoints as w
+  where events.id = v.id and w.id = events.endpoint_id
+    and events.lease_owner = v.owner and events.lease_expires_at = v.lease_expires_at`;
 
 export async function releaseClaims(db: Kysely<Database>, owner: string, eventIds: readonly string[], now: number): Promise<void> {
   if (eventIds.length === 0) return;

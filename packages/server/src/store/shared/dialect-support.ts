@@ -20,6 +20,11 @@ export interface DialectSupport {
    */
   readonly supportsLateralJoins: boolean;
   /**
+   * Whether a `WITH` may hold an `UPDATE … RETURNING` that the main statement reads (PostgreSQL),
+   * so one statement can change rows and log what it changed.
+   */
+  readonly supportsDataModifyingCtes: boolean;
+  /**
    * Runs before the migrator: creates what the migrations need (a PostgreSQL schema) and returns the
    * schema Kysely's migration tables live in, or undefined for the database's only namespace.
    */

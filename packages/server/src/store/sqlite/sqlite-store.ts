@@ -19,6 +19,7 @@ export const sqliteSupport: DialectSupport = {
   timeType: "integer",
   supportsRowLocks: false,
   supportsLateralJoins: false,
+  supportsDataModifyingCtes: false,
   // One database, one namespace: nothing to create, and Kysely's tables sit beside ours.
   prepareMigrations: async () => undefined,
   notifyDue: async () => {},
