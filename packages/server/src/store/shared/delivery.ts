@@ -57,12 +57,27 @@ function withDueEvents(
   return endpoints.innerJoin("events as d", (join) => join.on("d.id", "in", (eb) => oldestDue(eb).select("e.id")));
 }
 
+/**
+ * The endpoints that have scheduled events, found by skipping through the queue index (one descent
+ * per such endpoint; delivered and exhausted events are not in it), so that the many endpoints with
+ * nothing queued cost a claim nothing.
+ */
+const queuedEndpoints = sql<string>`(
+  with recursive queued (endpoint_id) as (
+    select min(endpoint_id) from events where next_attempt_at is not null
+    union all
+    select (select min(e.endpoint_id) from events as e where e.next_attempt_at is not null and e.endpoint_id > q.endpoint_id)
+    from queued as q where q.endpoint_id is not null
+  )
+  select endpoint_id from queued where endpoint_id is not null)`;
+
 export async function claimDue(db: Kysely<Database>, dialect: DialectSupport, input: ClaimInput): Promise<ClaimedEvent[]> {
   const { owner, limit, now, excludeEndpointIds } = input;
   if (limit <= 0) return [];
   const leaseExpiresAt = now + input.leaseMs;
   const endpoints = db
     .selectFrom("webhook_endpoints as w")
+    .where("w.id", "in", queuedEndpoints)
     .where("w.status", "=", "active")
     // Listen sessions' events go to their stream, never to the dispatcher.
     .where("w.kind", "=", "http")
