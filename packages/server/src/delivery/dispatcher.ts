@@ -61,11 +61,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const secrets = memoizedSecrets(options.secrets);
   // Claims are held in process (in flight, being recorded, or waiting for a slot) up to twice the
   // concurrency, so a slot that frees up finds its next event without a query; each endpoint may
-  // hold one round beyond its cap. The queue is read in batches of at least half the concurrency
-  // while busy, instead of once per finished attempt.
+  // hold one round beyond its cap. While busy, the queue is read once a whole concurrency's worth
+  // of room is free, instead of once per finished attempt: every claim is a write (a commit on
+  // SQLite), so fewer, larger claims cost less.
   const capacity = concurrency * 2;
   const perEndpointHeld = perEndpoint * 2;
-  const batchMinimum = Math.max(1, Math.ceil(concurrency / 2));
+  const batchMinimum = Math.max(1, concurrency);
 
   /** Claimed but not started, per endpoint (waiting for a global or that endpoint's slot). */
   const waiting = new Map<string, ClaimedEvent[]>();
