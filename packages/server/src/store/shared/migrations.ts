@@ -198,13 +198,15 @@ function initialSchema({ timeType: time }: MigrationDialect): Migration {
  */
 const queueByEndpoint: Migration = {
   async up(db: AnyDb) {
+    // IF NOT EXISTS: an operator may build it beforehand with CREATE INDEX CONCURRENTLY.
     await db.schema
       .createIndex("events_queue_idx")
+      .ifNotExists()
       .on("events")
       .columns(["endpoint_id", "next_attempt_at"])
       .where(sql.ref("next_attempt_at"), "is not", null)
       .execute();
-    await db.schema.dropIndex("events_due_idx").execute();
+    await db.schema.dropIndex("events_due_idx").ifExists().execute();
   },
 };
 
