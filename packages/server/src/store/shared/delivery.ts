@@ -432,7 +432,7 @@ export async function recoverEvents(
 }
 
 export async function queueStats(db: Kysely<Database>, dialect: DialectSupport, now: number): Promise<QueueStats> {
-  const endpoints = db.selectFrom("webhook_endpoints as w").where("w.status", "=", "active");
+  const endpoints = db.selectFrom("webhook_endpoints as w").where("w.id", "in", queuedEndpoints).where("w.status", "=", "active");
   const row = await withDueEvents(endpoints, dialect, { now, perEndpoint: QUEUE_STATS_CAP, lock: false })
     .select((eb) => [eb.fn.countAll<number>().as("due"), eb.fn.min("d.next_attempt_at").as("oldest")])
     .executeTakeFirstOrThrow();
