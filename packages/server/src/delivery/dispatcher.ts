@@ -210,6 +210,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   }
 
+  /** Whether some endpoint got a whole round from this claim: it may have more due. */
   function fullRound(claims: readonly ClaimedEvent[]): boolean {
     const perClaim = new Map<string, number>();
     for (const { endpoint } of claims) {
@@ -221,8 +222,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   function accept(claims: ClaimedEvent[]): void {
-    // A claim can bring more events of one endpoint than it may hold (its due events came first):
-    // the surplus goes straight back to the queue, so it never takes room the others need.
+    // A claim asks for at most one round per endpoint, so an endpoint over what it may hold is the
+    // exception (a store that ignores the limit); the surplus goes straight back to the queue, so it
+    // never takes room the others need.
     const surplus: string[] = [];
     for (const claimed of claims) {
       const endpointId = claimed.endpoint.id;
