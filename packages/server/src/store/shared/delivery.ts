@@ -13,6 +13,7 @@ import type { DialectSupport } from "./dialect-support.js";
 import { toEndpoint } from "./endpoints.js";
 import { toEvent } from "./events.js";
 import type { Database } from "./schema.js";
+import { inWorkspace } from "./workspace-scope.js";
 
 /**
  * The queue half of the store. The `events` table is the queue: `next_attempt_at` (indexed only
@@ -376,8 +377,7 @@ export async function reserveRedelivery(db: Kysely<Database>, ws: Workspace, eve
     .updateTable("events")
     .set({ last_redelivered_at: now })
     .where("id", "=", eventId)
-    .where("organization_id", "=", ws.organizationId)
-    .where("mode", "=", ws.mode)
+    .where(inWorkspace(ws))
     .where((eb) => eb.or([eb("last_redelivered_at", "is", null), eb("last_redelivered_at", "<=", now - intervalMs)]))
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
@@ -400,8 +400,7 @@ export async function recordManualAttempt(db: Kysely<Database>, ws: Workspace, e
         }),
       }))
       .where("id", "=", eventId)
-      .where("organization_id", "=", ws.organizationId)
-      .where("mode", "=", ws.mode)
+      .where(inWorkspace(ws))
       .returningAll()
       .executeTakeFirst();
     if (!row) return undefined;
@@ -420,8 +419,7 @@ export async function recoverEvents(
     .updateTable("events")
     .set({ next_attempt_at: window.now, parked_at: null, exhausted_at: null, scheduled_attempts: 0, lease_owner: null, lease_expires_at: null })
     .where("endpoint_id", "=", endpointId)
-    .where("organization_id", "=", ws.organizationId)
-    .where("mode", "=", ws.mode)
+    .where(inWorkspace(ws))
     .where("delivered_at", "is", null)
     .where("created_at", ">=", window.since)
     .where("created_at", "<=", window.until)

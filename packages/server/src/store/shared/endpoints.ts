@@ -13,6 +13,7 @@ import { parkEvents, unparkEvents } from "./delivery.js";
 import type { DialectSupport } from "./dialect-support.js";
 import { fetchSizeFor, toPage } from "./pagination.js";
 import type { Database, WebhookEndpointsTable } from "./schema.js";
+import { inWorkspace } from "./workspace-scope.js";
 
 export function toEndpoint(row: Selectable<WebhookEndpointsTable>): EndpointRow {
   return {
@@ -79,8 +80,7 @@ export async function countEndpoints(db: Kysely<Database>, ws: Workspace): Promi
   const row = await db
     .selectFrom("webhook_endpoints")
     .select((eb) => eb.fn.countAll<number | string>().as("n"))
-    .where("organization_id", "=", ws.organizationId)
-    .where("mode", "=", ws.mode)
+    .where(inWorkspace(ws))
     .where("kind", "=", "http")
     .executeTakeFirstOrThrow();
   return Number(row.n);
@@ -95,8 +95,7 @@ export async function findEndpoint(
     .selectFrom("webhook_endpoints")
     .selectAll()
     .where("id", "=", id)
-    .where("organization_id", "=", ws.organizationId)
-    .where("mode", "=", ws.mode)
+    .where(inWorkspace(ws))
     .executeTakeFirst();
   return row && toEndpoint(row);
 }
@@ -111,8 +110,7 @@ export async function listEndpoints(
   const rows = await db
     .selectFrom("webhook_endpoints")
     .selectAll()
-    .where("organization_id", "=", ws.organizationId)
-    .where("mode", "=", ws.mode)
+    .where(inWorkspace(ws))
     .where("kind", "=", "http")
     .$if(status !== undefined, (qb) => qb.where("status", "=", status as EndpointStatus))
     .$if(startingAfter !== undefined, (qb) => qb.where("id", "<", startingAfter as string))
@@ -131,8 +129,7 @@ export async function listWorkspaceEndpoints(
   const rows = await db
     .selectFrom("webhook_endpoints")
     .selectAll()
-    .where("organization_id", "=", ws.organizationId)
-    .where("mode", "=", ws.mode)
+    .where(inWorkspace(ws))
     .orderBy("id")
     // A concurrent delete then waits for the publish to commit (and cascades to its new events)
     // instead of making the event insert fail on the foreign key. FOR KEY SHARE does not block
@@ -171,8 +168,7 @@ export async function updateEndpoint(
       .updateTable("webhook_endpoints")
       .set(set)
       .where("id", "=", id)
-      .where("organization_id", "=", ws.organizationId)
-      .where("mode", "=", ws.mode)
+      .where(inWorkspace(ws))
       .returningAll()
       .executeTakeFirst();
     if (row && patch.status === "disabled") await parkEvents(trx, id);
@@ -196,8 +192,7 @@ export async function rotateSecret(
       updated_at: rotation.now,
     })
     .where("id", "=", id)
-    .where("organization_id", "=", ws.organizationId)
-    .where("mode", "=", ws.mode)
+    .where(inWorkspace(ws))
     .returningAll()
     .executeTakeFirst();
   return row && toEndpoint(row);
@@ -220,8 +215,7 @@ export async function deleteEndpoint(
       .selectFrom("webhook_endpoints")
       .select("id")
       .where("id", "=", id)
-      .where("organization_id", "=", ws.organizationId)
-      .where("mode", "=", ws.mode)
+      .where(inWorkspace(ws))
       // Publishes lock endpoints FOR KEY SHARE; taking the row lock first makes one wait for the other.
       .$if(dialect.supportsRowLocks, (qb) => qb.forUpdate())
       .executeTakeFirst();

@@ -2,6 +2,7 @@ import type { Insertable, Kysely, Selectable } from "kysely";
 import type { EndpointEventQuery, EventRow, NewEvent, Page, Workspace } from "../store.js";
 import { fetchSizeFor, toPage } from "./pagination.js";
 import type { Database, EventsTable } from "./schema.js";
+import { inWorkspace } from "./workspace-scope.js";
 
 /** Maps a row to the contract; the lease columns belong to the delivery engine and stay inside. */
 export function toEvent(row: Selectable<EventsTable>): EventRow {
@@ -30,8 +31,7 @@ export async function findEvent(db: Kysely<Database>, ws: Workspace, id: string)
     .selectFrom("events")
     .selectAll()
     .where("id", "=", id)
-    .where("organization_id", "=", ws.organizationId)
-    .where("mode", "=", ws.mode)
+    .where(inWorkspace(ws))
     .executeTakeFirst();
   return row && toEvent(row);
 }
@@ -48,8 +48,7 @@ export async function listEndpointEvents(
     .selectFrom("events")
     .selectAll()
     .where("endpoint_id", "=", endpointId)
-    .where("organization_id", "=", ws.organizationId)
-    .where("mode", "=", ws.mode)
+    .where(inWorkspace(ws))
     .$if(delivered === true, (qb) => qb.where("delivered_at", "is not", null))
     .$if(delivered === false, (qb) => qb.where("delivered_at", "is", null))
     .$if(type !== undefined, (qb) => qb.where("type", "=", type as string))
@@ -101,8 +100,7 @@ export async function findEventsByIds(db: Kysely<Database>, ws: Workspace, ids: 
     .selectFrom("events")
     .selectAll()
     .where("id", "in", ids)
-    .where("organization_id", "=", ws.organizationId)
-    .where("mode", "=", ws.mode)
+    .where(inWorkspace(ws))
     .execute();
   return inOrder(rows.map(toEvent), ids);
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Workspace } from "../store.js";
 import type { Database } from "./schema.js";
+import { inWorkspace } from "./workspace-scope.js";
 
 export interface IdempotencyClaim {
   key: string;
@@ -64,8 +65,7 @@ export async function readIdempotencyRecord(
   const row = await db
     .selectFrom("idempotency_keys")
     .select(["fingerprint", "event_ids"])
-    .where("organization_id", "=", ws.organizationId)
-    .where("mode", "=", ws.mode)
+    .where(inWorkspace(ws))
     .where("key", "=", key)
     .executeTakeFirst();
   return row && { fingerprint: row.fingerprint, eventIds: JSON.parse(row.event_ids) as string[] };
@@ -80,8 +80,7 @@ export async function recordIdempotentResult(
   await db
     .updateTable("idempotency_keys")
     .set({ event_ids: JSON.stringify(eventIds) })
-    .where("organization_id", "=", ws.organizationId)
-    .where("mode", "=", ws.mode)
+    .where(inWorkspace(ws))
     .where("key", "=", key)
     .execute();
 }

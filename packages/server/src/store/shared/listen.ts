@@ -4,6 +4,7 @@ import type { DialectSupport } from "./dialect-support.js";
 import { newEndpointRow, toEndpoint } from "./endpoints.js";
 import { toEvent } from "./events.js";
 import type { Database } from "./schema.js";
+import { inWorkspace } from "./workspace-scope.js";
 
 /**
  * `medblocks listen` sessions. Each workspace and machine has one hidden endpoint of kind `cli`:
@@ -15,8 +16,7 @@ async function findListenEndpoint(db: Kysely<Database>, ws: Workspace, device: s
   return db
     .selectFrom("webhook_endpoints")
     .selectAll()
-    .where("organization_id", "=", ws.organizationId)
-    .where("mode", "=", ws.mode)
+    .where(inWorkspace(ws))
     .where("kind", "=", "cli")
     .where("device", "=", device)
     .executeTakeFirst();
