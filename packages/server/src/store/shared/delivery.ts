@@ -16,10 +16,10 @@ import type { Database } from "./schema.js";
 import { inWorkspace } from "./workspace-scope.js";
 
 /**
- * The queue half of the store. The `events` table is the queue: `next_attempt_at` (indexed only
- * where set) says when an event is due. A claim moves it to the lease's end and stamps the owner,
- * so no transaction stays open across an HTTP call, and a crashed worker's events come due again
- * by themselves when their lease runs out: the claim query is its own reaper.
+ * The queue half of the store. The `events` table is the queue: `next_attempt_at` (indexed after
+ * `endpoint_id`, only where set) says when an event is due. A claim moves it to the lease's end and
+ * stamps the owner, so no transaction stays open across an HTTP call, and a crashed worker's events
+ * come due again by themselves when their lease runs out: the claim query is its own reaper.
  */
 
 const QUEUE_STATS_CAP = 100_000;
@@ -27,8 +27,8 @@ const QUEUE_STATS_CAP = 100_000;
 /**
  * Each endpoint's oldest due events (at most `perEndpoint` of them), as `d.id` and
  * `d.next_attempt_at` beside the endpoint `w`, read from the per-endpoint queue index: the cost
- * follows the number of endpoints, never the size of the backlog, and an endpoint with a flood of
- * due events costs the others nothing.
+ * follows the number of endpoints read (one index probe each), never the size of the backlog, and
+ * an endpoint with a flood of due events costs the others nothing.
  */
 function withDueEvents(
   endpoints: SelectQueryBuilder<Database & { w: Database["webhook_endpoints"] }, "w", object>,
