@@ -69,25 +69,29 @@ export async function createEndpoint(ctx: DomainContext, ws: Workspace, input: E
   const events = checkEvents(input.events);
   const metadata = checkMetadata(input.metadata ?? {});
   const url = await validateEndpointUrl(input.url, { mode: ws.mode, allowPrivateNetworks: ctx.allowPrivateNetworks }, ctx.resolveHost);
-  if ((await ctx.store.countEndpoints(ws)) >= MAX_ENDPOINTS_PER_WORKSPACE) {
+  const id = newId("wh");
+  const secret = generateSigningSecret();
+  const endpoint = await ctx.store.insertEndpointWithinLimit(
+    ws,
+    {
+      id,
+      url,
+      events,
+      description: input.description ?? null,
+      metadata,
+      apiVersion: API_VERSION,
+      secretCiphertext: ctx.secrets.seal(secret, id),
+      now: ctx.clock(),
+    },
+    MAX_ENDPOINTS_PER_WORKSPACE,
+  );
+  if (!endpoint) {
     throw new ServiceError(
       "invalid_request_error",
       "endpoint_limit_reached",
       `An organization can have at most ${MAX_ENDPOINTS_PER_WORKSPACE} webhook endpoints. Delete one you no longer use.`,
     );
   }
-  const id = newId("wh");
-  const secret = generateSigningSecret();
-  const endpoint = await ctx.store.insertEndpoint(ws, {
-    id,
-    url,
-    events,
-    description: input.description ?? null,
-    metadata,
-    apiVersion: API_VERSION,
-    secretCiphertext: ctx.secrets.seal(secret, id),
-    now: ctx.clock(),
-  });
   return { endpoint, secret };
 }
 

@@ -242,6 +242,8 @@ export interface Store {
 
   // Endpoints.
   insertEndpoint(ws: Workspace, endpoint: NewEndpoint): Promise<EndpointRow>;
+  /** Inserts unless the workspace already has `limit` registered endpoints (undefined then), atomically. */
+  insertEndpointWithinLimit(ws: Workspace, endpoint: NewEndpoint, limit: number): Promise<EndpointRow | undefined>;
   countEndpoints(ws: Workspace): Promise<number>;
   findEndpoint(ws: Workspace, id: string): Promise<EndpointRow | undefined>;
   listEndpoints(ws: Workspace, query: PageQuery & { status?: EndpointStatus }): Promise<Page<EndpointRow>>;

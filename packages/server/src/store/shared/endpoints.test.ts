@@ -26,6 +26,19 @@ describeEachDatabase("store endpoints", (kind) => {
     return { ws, foreign: [await newWorkspace(db.store, "sandbox"), otherMode(ws)] };
   }
 
+  test("inserts racing for the last places of a workspace's limit never pass it", async () => {
+    const { ws, foreign } = await workspaces();
+    await addEndpoint(db.store, ws);
+    // Listen sessions' endpoints are not counted; another workspace's are not either.
+    await addEndpoint(db.store, foreign[0]!);
+    await rawDb(db.store).updateTable("webhook_endpoints").set({ kind: "cli", device: "laptop" }).where("organization_id", "=", ws.organizationId).execute();
+    await addEndpoint(db.store, ws);
+    const results = await Promise.all(Array.from({ length: 12 }, () => db.store.insertEndpointWithinLimit(ws, newEndpointInput(), 5)));
+    expect(results.filter((row) => row !== undefined)).toHaveLength(4);
+    expect(await db.store.countEndpoints(ws)).toBe(5);
+    expect(await db.store.insertEndpointWithinLimit(foreign[0]!, newEndpointInput(), 5)).toMatchObject({ organizationId: foreign[0]!.organizationId });
+  });
+
   test("insertEndpoint stores every field and returns the row", async () => {
     const ws = await newWorkspace(db.store, "live");
     const input = newEndpointInput({

@@ -76,6 +76,28 @@ export async function insertEndpoint(
   return toEndpoint(row);
 }
 
+/**
+ * Inserts the endpoint unless its workspace already has `limit` registered ones (undefined then).
+ * Count and insert are one transaction, and concurrent creates in one organization take turns, so
+ * they cannot pass the limit together: PostgreSQL queues them on the organization's row (a lock that
+ * foreign-key checks of other inserts do not wait for); SQLite serializes every writer anyway.
+ */
+export async function insertEndpointWithinLimit(
+  db: Kysely<Database>,
+  dialect: DialectSupport,
+  ws: Workspace,
+  endpoint: NewEndpoint,
+  limit: number,
+): Promise<EndpointRow | undefined> {
+  return db.transaction().execute(async (trx) => {
+    if (dialect.supportsRowLocks) {
+      await trx.selectFrom("organizations").select("id").where("id", "=", ws.organizationId).forNoKeyUpdate().execute();
+    }
+    if ((await countEndpoints(trx, ws)) >= limit) return undefined;
+    return insertEndpoint(trx, ws, endpoint);
+  });
+}
+
 export async function countEndpoints(db: Kysely<Database>, ws: Workspace): Promise<number> {
   const row = await db
     .selectFrom("webhook_endpoints")

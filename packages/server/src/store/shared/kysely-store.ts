@@ -111,6 +111,10 @@ export class KyselyStore implements Store {
     return endpoints.insertEndpoint(this.db, ws, endpoint);
   }
 
+  insertEndpointWithinLimit(ws: Workspace, endpoint: NewEndpoint, limit: number): Promise<EndpointRow | undefined> {
+    return endpoints.insertEndpointWithinLimit(this.db, this.#support, ws, endpoint, limit);
+  }
+
   countEndpoints(ws: Workspace): Promise<number> {
     return endpoints.countEndpoints(this.db, ws);
   }
