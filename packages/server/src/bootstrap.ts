@@ -40,7 +40,15 @@ export async function bootstrapApiKey(store: Store, bootstrapKey: string | undef
     if (!mode) {
       throw new ConfigError("MEDBLOCKS_BOOTSTRAP_API_KEY must look like mb_sk_sbx_… or mb_sk_live_… followed by 16 to 128 of [A-Za-z0-9_-]");
     }
-    if (!(await store.findApiKeyByHash(hashApiKey(bootstrapKey)))) await mintApiKey(store, DEFAULT_ORGANIZATION, mode, bootstrapKey);
+    const existing = await store.findApiKeyByHash(hashApiKey(bootstrapKey), true);
+    // A revoked key stays revoked: bringing it back because it is still in the environment would
+    // undo the revocation on every restart.
+    if (existing?.revokedAt != null) {
+      throw new ConfigError(
+        `MEDBLOCKS_BOOTSTRAP_API_KEY names a key that was revoked (${existing.hint}); remove it from the environment, or set a new key`,
+      );
+    }
+    if (!existing) await mintApiKey(store, DEFAULT_ORGANIZATION, mode, bootstrapKey);
     return null;
   }
   if ((await store.countApiKeys()) > 0) return null;

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
+import { createStore } from "../src/store/create-store.js";
 import { spawnSource, waitForExit, waitForOutput } from "./support/process.js";
 
 /** Starting the service as a new user does: a real process, an empty data directory, real signals. */
@@ -42,18 +43,28 @@ describe("starting the service", () => {
     expect(await waitForExit(second)).toBe(0);
   });
 
-  test("MEDBLOCKS_BOOTSTRAP_API_KEY is ensured in organization default and nothing is printed", async () => {
+  test("MEDBLOCKS_BOOTSTRAP_API_KEY is ensured in organization default and nothing is printed; once revoked, the start refuses", async () => {
     const key = "mb_sk_live_bootstrapbootstrapbootstrap01";
-    const child = spawnSource("packages/server/src/main.ts", [], {
-      cwd: dir,
-      env: { ...env, DATABASE_URL: `sqlite:${join(dir, "bootstrap.db")}`, MEDBLOCKS_BOOTSTRAP_API_KEY: key },
-    });
+    const databaseUrl = `sqlite:${join(dir, "bootstrap.db")}`;
+    const child = spawnSource("packages/server/src/main.ts", [], { cwd: dir, env: { ...env, DATABASE_URL: databaseUrl, MEDBLOCKS_BOOTSTRAP_API_KEY: key } });
     await waitForOutput(child, ({ stdout }) => listeningUrl(stdout) !== undefined);
     expect(child.output().stdout).not.toContain("MEDBLOCKS_API_KEY=");
     const response = await fetch(`${listeningUrl(child.output().stdout)}/webhooks`, { headers: { authorization: `Bearer ${key}` } });
     expect(response.status).toBe(200);
     child.kill("SIGTERM");
     expect(await waitForExit(child)).toBe(0);
+
+    // Revoked meanwhile: the next start refuses, rather than bringing the key back to life.
+    const store = await createStore(databaseUrl);
+    try {
+      const [minted] = await store.listApiKeys();
+      expect(await store.revokeApiKey(minted!.id, Date.now())).toBe(true);
+    } finally {
+      await store.close();
+    }
+    const restarted = spawnSource("packages/server/src/main.ts", [], { cwd: dir, env: { ...env, DATABASE_URL: databaseUrl, MEDBLOCKS_BOOTSTRAP_API_KEY: key } });
+    expect(await waitForExit(restarted)).toBe(1);
+    expect(restarted.output().stderr + restarted.output().stdout).toContain("MEDBLOCKS_BOOTSTRAP_API_KEY names a key that was revoked");
   });
 
   test.each([

@@ -234,7 +234,8 @@ export interface Store {
   findOrganizationByName(name: string): Promise<Organization | undefined>;
   insertApiKey(key: ApiKeyRow): Promise<void>;
   /** The key with that hash, unless revoked. */
-  findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | undefined>;
+  /** The key with that hash; a revoked one only with `includeRevoked`. */
+  findApiKeyByHash(keyHash: string, includeRevoked?: boolean): Promise<ApiKeyRow | undefined>;
   listApiKeys(organizationId?: string): Promise<ApiKeyRow[]>;
   /** Revokes by id; false when no such unrevoked key. */
   revokeApiKey(id: string, now: number): Promise<boolean>;

@@ -29,13 +29,16 @@ export async function insertApiKey(db: Kysely<Database>, key: ApiKeyRow): Promis
     .execute();
 }
 
-/** The key with that hash, unless revoked: authentication reads this on every request. */
-export async function findApiKeyByHash(db: Kysely<Database>, keyHash: string): Promise<ApiKeyRow | undefined> {
+/**
+ * The key with that hash, unless revoked (authentication reads this on every request), or revoked
+ * too when `includeRevoked` is set.
+ */
+export async function findApiKeyByHash(db: Kysely<Database>, keyHash: string, includeRevoked = false): Promise<ApiKeyRow | undefined> {
   const row = await db
     .selectFrom("api_keys")
     .selectAll()
     .where("key_hash", "=", keyHash)
-    .where("revoked_at", "is", null)
+    .$if(!includeRevoked, (qb) => qb.where("revoked_at", "is", null))
     .executeTakeFirst();
   return row && toApiKey(row);
 }

@@ -91,8 +91,8 @@ export class KyselyStore implements Store {
     return apiKeys.insertApiKey(this.db, key);
   }
 
-  findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | undefined> {
-    return apiKeys.findApiKeyByHash(this.db, keyHash);
+  findApiKeyByHash(keyHash: string, includeRevoked = false): Promise<ApiKeyRow | undefined> {
+    return apiKeys.findApiKeyByHash(this.db, keyHash, includeRevoked);
   }
 
   listApiKeys(organizationId?: string): Promise<ApiKeyRow[]> {
