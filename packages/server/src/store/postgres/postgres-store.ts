@@ -35,6 +35,7 @@ export function postgresSupport(schema: string | undefined, connection: pg.Clien
     supportsRowLocks: true,
     supportsLateralJoins: true,
     supportsDataModifyingCtes: true,
+    hasOneWriter: false,
     async notifyDue(trx) {
       // Delivered when the transaction commits, and only then; identical payloads in one
       // transaction are folded into one notification by PostgreSQL.

@@ -25,6 +25,11 @@ export interface DialectSupport {
    */
   readonly supportsDataModifyingCtes: boolean;
   /**
+   * Whether the database takes one writer at a time (SQLite): small write transactions that arrive
+   * together then share a commit instead of queueing for the lock one by one.
+   */
+  readonly hasOneWriter: boolean;
+  /**
    * Runs before the migrator: creates what the migrations need (a PostgreSQL schema) and returns the
    * schema Kysely's migration tables live in, or undefined for the database's only namespace.
    */

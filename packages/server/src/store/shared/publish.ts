@@ -3,6 +3,7 @@ import type { EndpointRow, NewEvent, PublishInput, PublishResult, Workspace } fr
 import type { DialectSupport } from "./dialect-support.js";
 import { listWorkspaceEndpoints } from "./endpoints.js";
 import { findEventsByIds, insertEvents } from "./events.js";
+import { inGroupCommit } from "./group-commit.js";
 import { claimIdempotencyKey, readIdempotencyRecord, recordIdempotentResult } from "./idempotency.js";
 import type { Database } from "./schema.js";
 
@@ -13,7 +14,8 @@ const MAX_CLAIM_TRIES = 3;
 /**
  * Publishes one fact in one transaction: the idempotency check, the fan-out to every subscribed
  * endpoint (active and disabled; `buildEvents` decides what each gets), the event rows and the
- * idempotency record commit together or not at all.
+ * idempotency record commit together or not at all. Where the database has one writer (SQLite),
+ * publishes that arrive together share a commit, each in a savepoint of its own.
  */
 export async function publish(
   db: Kysely<Database>,
@@ -21,34 +23,37 @@ export async function publish(
   ws: Workspace,
   input: PublishInput,
 ): Promise<PublishResult> {
-  return db.transaction().execute(async (trx): Promise<PublishResult> => {
-    const idempotency = input.idempotency;
-    if (idempotency !== undefined) {
-      const earlier = await claimOrReadKey(trx, ws, idempotency, input.now);
-      if (earlier !== undefined) {
-        if (earlier.fingerprint !== idempotency.fingerprint) return { kind: "idempotency_conflict" };
-        return { kind: "replayed", events: await findEventsByIds(trx, ws, earlier.eventIds) };
-      }
-    }
+  const work = (trx: Kysely<Database>) => publishIn(trx, dialect, ws, input);
+  return dialect.hasOneWriter ? inGroupCommit(db, work) : db.transaction().execute(work);
+}
 
-    const endpoints = (await listWorkspaceEndpoints(trx, dialect, ws)).filter((e) =>
-      subscribesTo(e, input.type),
+async function publishIn(trx: Kysely<Database>, dialect: DialectSupport, ws: Workspace, input: PublishInput): Promise<PublishResult> {
+  const idempotency = input.idempotency;
+  if (idempotency !== undefined) {
+    const earlier = await claimOrReadKey(trx, ws, idempotency, input.now);
+    if (earlier !== undefined) {
+      if (earlier.fingerprint !== idempotency.fingerprint) return { kind: "idempotency_conflict" };
+      return { kind: "replayed", events: await findEventsByIds(trx, ws, earlier.eventIds) };
+    }
+  }
+
+  const endpoints = (await listWorkspaceEndpoints(trx, dialect, ws)).filter((e) =>
+    subscribesTo(e, input.type),
+  );
+  const newEvents = input.buildEvents(endpoints);
+  assertForEndpoints(newEvents, endpoints);
+  const events = await insertEvents(trx, ws, newEvents);
+  if (events.some((e) => e.nextAttemptAt !== null)) await dialect.notifyDue(trx);
+
+  if (idempotency !== undefined) {
+    await recordIdempotentResult(
+      trx,
+      ws,
+      idempotency.key,
+      events.map((e) => e.id),
     );
-    const newEvents = input.buildEvents(endpoints);
-    assertForEndpoints(newEvents, endpoints);
-    const events = await insertEvents(trx, ws, newEvents);
-    if (events.some((e) => e.nextAttemptAt !== null)) await dialect.notifyDue(trx);
-
-    if (idempotency !== undefined) {
-      await recordIdempotentResult(
-        trx,
-        ws,
-        idempotency.key,
-        events.map((e) => e.id),
-      );
-    }
-    return { kind: "created", events };
-  });
+  }
+  return { kind: "created", events };
 }
 
 /** Undefined when this transaction now owns the key; otherwise what the first request recorded. */

@@ -20,6 +20,7 @@ export const sqliteSupport: DialectSupport = {
   supportsRowLocks: false,
   supportsLateralJoins: false,
   supportsDataModifyingCtes: false,
+  hasOneWriter: true,
   // One database, one namespace: nothing to create, and Kysely's tables sit beside ours.
   prepareMigrations: async () => undefined,
   notifyDue: async () => {},
