@@ -151,7 +151,7 @@ describe("retries", () => {
   });
 });
 
-describe("publish idempotency", () => {
+describe("POST idempotency", () => {
   const fact = fixtures.recordsSyncCompleted({ total: 3 });
   const page = { resource_type: "list", data: [], has_more: false, next_cursor: null };
 
@@ -175,10 +175,29 @@ describe("publish idempotency", () => {
     expect(JSON.parse(receiver.requests[0]!.body)).toEqual({ type: fact.type, data: fact.data });
   });
 
-  it("other calls send no Idempotency-Key", async () => {
-    receiver.respondWith(ok());
+  it("every other POST sends a key too, the same on its retries; GET, PATCH and DELETE send none", async () => {
+    receiver.respondWith(script(unavailable, ok()));
     await client().webhooks.create({ url: "https://example.com/hook", events: ["*"] });
-    expect(receiver.requests[0]!.headers["idempotency-key"]).toBeUndefined();
+    const [created, retried] = receiver.requests.map((r) => r.headers["idempotency-key"]);
+    expect(created).toMatch(/^[0-9a-f-]{36}$/);
+    expect(retried).toBe(created);
+
+    receiver.respondWith(ok());
+    await client().webhooks.rotateSecret("wh_1");
+    await client().webhooks.recover("wh_1", { since: "2026-01-01T00:00:00Z" });
+    await client().events.redeliver("evt_1");
+    await client().webhooks.retrieve("wh_1");
+    await client().webhooks.update("wh_1", { description: null });
+    await client().webhooks.delete("wh_1");
+    const keys = receiver.requests.slice(2).map((r) => [r.method, r.headers["idempotency-key"] !== undefined]);
+    expect(keys).toEqual([
+      ["POST", true],
+      ["POST", true],
+      ["POST", true],
+      ["GET", false],
+      ["PATCH", false],
+      ["DELETE", false],
+    ]);
   });
 });
 

@@ -6,7 +6,10 @@ import { backoffMs, shouldRetry, type AttemptFailure } from "./retry-policy.js";
 
 /** Options of a single call, the last argument of every resource method. */
 export interface RequestOptions {
-  /** `Idempotency-Key` to send (`publish` makes one up when you give none); the same key on every retry. */
+  /**
+   * `Idempotency-Key` of a POST (one is made up when you give none); the same key on every retry,
+   * so a retried call answers what the first did instead of acting twice. Kept 24 h by the service.
+   */
   idempotencyKey?: string;
   /** Retries of this call on network failures and 429/502/503/504; default the client's `maxNetworkRetries`. */
   maxNetworkRetries?: number;
@@ -40,8 +43,6 @@ export interface ApiRequest {
   query?: Record<string, string | number | boolean | undefined>;
   /** JSON body. */
   body?: unknown;
-  /** Send an `Idempotency-Key`, generated unless the caller gives one. */
-  idempotent?: boolean;
 }
 
 type AttemptResult =
@@ -104,7 +105,8 @@ export class ApiClient {
       "User-Agent": USER_AGENT,
     };
     if (request.body !== undefined) headers["Content-Type"] = "application/json";
-    const idempotencyKey = options.idempotencyKey ?? (request.idempotent ? randomIdempotencyKey() : undefined);
+    // Every POST carries a key, so retrying one whose answer was lost cannot act twice.
+    const idempotencyKey = options.idempotencyKey ?? (request.method === "POST" ? randomIdempotencyKey() : undefined);
     if (idempotencyKey !== undefined) headers["Idempotency-Key"] = idempotencyKey;
     return headers;
   }

@@ -9,6 +9,7 @@ import { ServiceError } from "../domain/errors.js";
 import { newId } from "../domain/ids.js";
 import { requireApiKey } from "./authentication.js";
 import { frameworkErrorHandler, registerErrorEnvelope } from "./error-envelope.js";
+import { honourIdempotencyKeys } from "./idempotent-requests.js";
 import { trackIdleSockets } from "./idle-sockets.js";
 import { registerHttpMetrics } from "./http-metrics.js";
 import { eventRoutes } from "./routes/events.js";
@@ -99,6 +100,7 @@ export async function buildApp({ ctx, listen, metrics, logger, systemOnly = fals
   if (systemOnly) return app;
   await app.register(async (authenticated) => {
     requireApiKey(authenticated, ctx.store);
+    honourIdempotencyKeys(authenticated, ctx);
     await authenticated.register(webhookRoutes, { ctx });
     await authenticated.register(eventRoutes, { ctx });
     await authenticated.register(listenRoutes, { hub: listen });

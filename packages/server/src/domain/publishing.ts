@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import { WEBHOOK_EVENT_TYPES } from "@medblocks/connect";
 import type { DomainContext } from "./context.js";
-import { conflict, invalidData } from "./errors.js";
+import { invalidData } from "./errors.js";
+import { checkIdempotencyKey, fingerprintOf, IDEMPOTENCY_WINDOW_MS, keyReusedError } from "./idempotency.js";
 import { newId } from "./ids.js";
 import type { EventRow, NewEvent, Workspace } from "../store/store.js";
 
@@ -9,9 +9,6 @@ import type { EventRow, NewEvent, Workspace } from "../store/store.js";
  * Publishing a fact (SPEC §6): one event record per subscribed endpoint, written in one transaction
  * with its first schedule, so that nothing published is lost between the request and delivery.
  */
-
-export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
-const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 export interface Fact {
   type: string;
@@ -53,23 +50,13 @@ function checkFact(fact: Fact): void {
   }
 }
 
-function checkIdempotencyKey(key: string): void {
-  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key)) {
-    throw invalidData(
-      "Idempotency-Key",
-      `The Idempotency-Key header must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters without spaces.`,
-    );
-  }
-}
-
 export async function publishFact(ctx: DomainContext, ws: Workspace, fact: Fact, options: PublishOptions = {}): Promise<Published> {
   checkFact(fact);
   const now = ctx.clock();
   let idempotency;
   if (options.idempotencyKey !== undefined) {
     checkIdempotencyKey(options.idempotencyKey);
-    const fingerprint = createHash("sha256").update(JSON.stringify([fact.type, fact.data])).digest("hex");
-    idempotency = { key: options.idempotencyKey, fingerprint, expiresAt: now + IDEMPOTENCY_WINDOW_MS };
+    idempotency = { key: options.idempotencyKey, fingerprint: fingerprintOf([fact.type, fact.data]), expiresAt: now + IDEMPOTENCY_WINDOW_MS };
   }
   const result = await ctx.store.publish(ws, {
     type: fact.type,
@@ -90,11 +77,7 @@ export async function publishFact(ctx: DomainContext, ws: Workspace, fact: Fact,
         };
       }),
   });
-  if (result.kind === "idempotency_conflict") {
-    throw conflict(
-      "This Idempotency-Key was already used with a different request in the last 24 hours. Use a new key for a new fact.",
-    );
-  }
+  if (result.kind === "idempotency_conflict") throw keyReusedError();
   if (result.kind === "created" && result.events.some((e) => e.nextAttemptAt !== null)) ctx.wakeDelivery?.();
   return { events: result.events, replayed: result.kind === "replayed" };
 }

@@ -158,11 +158,28 @@ export interface NewEvent {
   createdAt: number;
 }
 
+/** An idempotency key and what identifies the request made with it; kept until `expiresAt`. */
+export interface IdempotencyClaim {
+  key: string;
+  fingerprint: string;
+  expiresAt: number;
+}
+
+/** What taking an idempotency key for a request other than a publish found. */
+export type RequestKeyClaim =
+  | { kind: "claimed" }
+  /** The first request's answer, as recorded. */
+  | { kind: "replay"; response: string }
+  /** The key was used with a different request. */
+  | { kind: "conflict" }
+  /** The first request with this key has not answered yet. */
+  | { kind: "in_progress" };
+
 export interface PublishInput {
   type: string;
   now: number;
   /** With a key, a repeat within the retention window returns the first result and inserts nothing. */
-  idempotency?: { key: string; fingerprint: string; expiresAt: number };
+  idempotency?: IdempotencyClaim;
   /** Called inside the transaction with every endpoint of the workspace subscribed to `type`. */
   buildEvents(endpoints: EndpointRow[]): NewEvent[];
 }
@@ -260,6 +277,12 @@ export interface Store {
   claimEndpointEvents(input: Omit<ClaimInput, "excludeEndpointIds"> & { endpointId: string }): Promise<ClaimedEvent[]>;
   /** Deletes the endpoint with its events and attempts; false when not found. */
   deleteEndpoint(ws: Workspace, id: string): Promise<boolean>;
+
+  // Idempotency keys of POST requests other than a publish.
+  /** Takes the key, or says what holds it; an unanswered claim older than `staleBefore` is taken over. */
+  claimRequestKey(ws: Workspace, claim: IdempotencyClaim, now: number, staleBefore: number): Promise<RequestKeyClaim>;
+  recordRequestResponse(ws: Workspace, claim: Pick<IdempotencyClaim, "key" | "fingerprint">, response: string): Promise<void>;
+  releaseRequestKey(ws: Workspace, claim: Pick<IdempotencyClaim, "key" | "fingerprint">): Promise<void>;
 
   // Events.
   publish(ws: Workspace, input: PublishInput): Promise<PublishResult>;

@@ -227,6 +227,26 @@ describeEachDatabase("delivery", (kind) => {
     expect((await api.request("POST", "/events/evt_01J9YR9N3X4VZ6P2K5RH7M3LMP/redeliver", { key })).status).toBe(404);
   });
 
+  test("redeliver with an Idempotency-Key: a retry replays the attempt's answer; a throttled answer is not kept", async () => {
+    await endpoint();
+    const { id } = await publish();
+    await waitUntil(async () => (await record(id)).delivered_at);
+    const first = await api.request("POST", `/events/${id}/redeliver`, { key, headers: { "Idempotency-Key": "redeliver-1" } });
+    expect(first.status).toBe(200);
+    const retried = await api.request("POST", `/events/${id}/redeliver`, { key, headers: { "Idempotency-Key": "redeliver-1" } });
+    expect(retried.status).toBe(200);
+    expect(retried.headers.get("idempotent-replayed")).toBe("true");
+    expect(retried.body).toEqual(first.body);
+    expect(deliveriesOf(id)).toHaveLength(2);
+    // Throttled under a new key: a 429 is what clients retry with the same key, so it is not replayed.
+    for (let i = 0; i < 2; i++) {
+      const throttled = await api.request("POST", `/events/${id}/redeliver`, { key, headers: { "Idempotency-Key": "redeliver-2" } });
+      expect(throttled.status).toBe(429);
+      expect(throttled.headers.get("idempotent-replayed")).toBeNull();
+    }
+    expect(deliveriesOf(id)).toHaveLength(2);
+  });
+
   test("a failed manual redelivery is logged and leaves the automatic schedule alone", async () => {
     await endpoint();
     receiver.respondWith(answer(500));

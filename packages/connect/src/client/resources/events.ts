@@ -38,6 +38,6 @@ export class Events {
    */
   publish(params: EventPublishParams, options?: RequestOptions): Promise<ListPage<WebhookEventRecord>> {
     const body = { type: params.type, data: params.data };
-    return this.#client.request({ method: "POST", path: "/events", body, idempotent: true }, options);
+    return this.#client.request({ method: "POST", path: "/events", body }, options);
   }
 }

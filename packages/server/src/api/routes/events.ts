@@ -56,7 +56,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ ctx: DomainContext }> = as
 
   app.post(
     "/events/:id/redeliver",
-    { schema: { tags, summary: "Attempt one delivery now (at most once per event per minute)", params: IdParams, response: { 200: EventRecord, ...ErrorResponses } } },
+    { config: { idempotentRequest: true }, schema: { tags, summary: "Attempt one delivery now (at most once per event per minute)", params: IdParams, response: { 200: EventRecord, ...ErrorResponses } } },
     async (request) => presentEvent(await redeliverEvent(ctx, request.workspace, request.params.id)),
   );
 };

@@ -30,7 +30,7 @@ const tags = ["Webhook endpoints"];
 export const webhookRoutes: FastifyPluginAsyncTypebox<{ ctx: DomainContext }> = async (app, { ctx }) => {
   app.post(
     "/webhooks",
-    { schema: { tags, summary: "Register an endpoint", body: CreateWebhookBody, response: { 200: WebhookEndpointWithSecret, ...ErrorResponses } } },
+    { config: { idempotentRequest: true }, schema: { tags, summary: "Register an endpoint", body: CreateWebhookBody, response: { 200: WebhookEndpointWithSecret, ...ErrorResponses } } },
     async (request) => {
       const { endpoint, secret } = await createEndpoint(ctx, request.workspace, request.body);
       return presentEndpointWithSecret(endpoint, secret);
@@ -70,7 +70,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ ctx: DomainContext }> = 
 
   app.post(
     "/webhooks/:id/rotate-secret",
-    { schema: { tags, summary: "Rotate the signing secret", params: IdParams, body: RotateSecretBody, response: { 200: WebhookEndpointWithSecret, ...ErrorResponses } } },
+    { config: { idempotentRequest: true }, schema: { tags, summary: "Rotate the signing secret", params: IdParams, body: RotateSecretBody, response: { 200: WebhookEndpointWithSecret, ...ErrorResponses } } },
     async (request) => {
       const { endpoint, secret } = await rotateEndpointSecret(ctx, request.workspace, request.params.id, request.body?.expires_in ?? 0);
       return presentEndpointWithSecret(endpoint, secret);
@@ -95,7 +95,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ ctx: DomainContext }> = 
 
   app.post(
     "/webhooks/:id/recover",
-    { schema: { tags, summary: "Re-enqueue the undelivered events of a time window", params: IdParams, body: RecoverBody, response: { 200: RecoverResult, ...ErrorResponses } } },
+    { config: { idempotentRequest: true }, schema: { tags, summary: "Re-enqueue the undelivered events of a time window", params: IdParams, body: RecoverBody, response: { 200: RecoverResult, ...ErrorResponses } } },
     async (request) => ({ enqueued: await recoverEndpoint(ctx, request.workspace, request.params.id, request.body) }),
   );
 };

@@ -12,12 +12,14 @@ import type {
   EndpointRow,
   EndpointStatus,
   EventRow,
+  IdempotencyClaim,
   NewEndpoint,
   Organization,
   Page,
   PageQuery,
   PublishInput,
   PublishResult,
+  RequestKeyClaim,
   SecretRotation,
   Store,
   Workspace,
@@ -25,6 +27,7 @@ import type {
 import * as apiKeys from "./api-keys.js";
 import { listAttempts } from "./attempts.js";
 import * as delivery from "./delivery.js";
+import * as idempotency from "./idempotency.js";
 import * as listen from "./listen.js";
 import * as retention from "./retention.js";
 import type { DialectSupport } from "./dialect-support.js";
@@ -140,6 +143,18 @@ export class KyselyStore implements Store {
 
   deleteEndpoint(ws: Workspace, id: string): Promise<boolean> {
     return endpoints.deleteEndpoint(this.db, this.#support, ws, id);
+  }
+
+  claimRequestKey(ws: Workspace, claim: IdempotencyClaim, now: number, staleBefore: number): Promise<RequestKeyClaim> {
+    return idempotency.claimRequestKey(this.db, ws, claim, now, staleBefore);
+  }
+
+  recordRequestResponse(ws: Workspace, claim: Pick<IdempotencyClaim, "key" | "fingerprint">, response: string): Promise<void> {
+    return idempotency.recordRequestResponse(this.db, ws, claim, response);
+  }
+
+  releaseRequestKey(ws: Workspace, claim: Pick<IdempotencyClaim, "key" | "fingerprint">): Promise<void> {
+    return idempotency.releaseRequestKey(this.db, ws, claim);
   }
 
   publish(ws: Workspace, input: PublishInput): Promise<PublishResult> {

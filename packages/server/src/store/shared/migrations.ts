@@ -210,11 +210,19 @@ const queueByEndpoint: Migration = {
   },
 };
 
+/** Idempotency keys also serve the other POST routes: the first answer is kept to be replayed. */
+const requestIdempotency: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable("idempotency_keys").addColumn("response", "text").execute();
+  },
+};
+
 /** The migrations, in order. Names sort lexically; never rename or edit one that has shipped. */
 export function migrationsFor(dialect: MigrationDialect): Record<string, Migration> {
   return {
     "0001_initial": initialSchema(dialect),
     "0002_queue_by_endpoint": queueByEndpoint,
+    "0003_request_idempotency": requestIdempotency,
   };
 }
 

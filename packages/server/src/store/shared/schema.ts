@@ -3,6 +3,7 @@
  * SQLite, BIGINT in PostgreSQL (parsed back to numbers by the pool). JSON columns are TEXT so both
  * dialects store the same bytes; the mappers in this folder parse them.
  */
+import type { ColumnType } from "kysely";
 import type { AttemptOutcome, AttemptTrigger, DisabledReason, EndpointKind, EndpointStatus, Mode } from "../store.js";
 
 export interface OrganizationsTable {
@@ -97,6 +98,11 @@ export interface IdempotencyKeysTable {
   fingerprint: string;
   /** JSON array of the event ids the first request created, in the order it returned them. */
   event_ids: string;
+  /**
+   * For a key sent with another POST than a publish: the first request's answer, sealed (it may
+   * hold a signing secret); null while that request is still being handled.
+   */
+  response: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: number;
   expires_at: number;
 }
