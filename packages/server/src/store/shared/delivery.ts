@@ -88,6 +88,21 @@ export async function claimDue(db: Kysely<Database>, dialect: DialectSupport, in
     .select("d.id")
     .orderBy("d.next_attempt_at")
     .limit(limit);
+  return leaseEvents(db, due, owner, leaseExpiresAt);
+}
+
+/**
+ * Leases the events `due` selects to `owner` until `leaseExpiresAt` (their due time moves there,
+ * so they come back by themselves if the owner dies), with their endpoints: what the dispatcher's
+ * claims and the listen stream's share.
+ */
+export async function leaseEvents(
+  db: Kysely<Database>,
+  // Any query selecting event ids; its tables and aliases are its own.
+  due: SelectQueryBuilder<any, any, { id: string }>,
+  owner: string,
+  leaseExpiresAt: number,
+): Promise<ClaimedEvent[]> {
   const events = await db
     .updateTable("events")
     .set({ lease_owner: owner, lease_expires_at: leaseExpiresAt, next_attempt_at: leaseExpiresAt })

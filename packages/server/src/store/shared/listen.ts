@@ -1,8 +1,8 @@
 import type { Kysely } from "kysely";
 import type { ClaimedEvent, ClaimInput, EndpointRow, NewEndpoint, Workspace } from "../store.js";
 import type { DialectSupport } from "./dialect-support.js";
+import { leaseEvents } from "./delivery.js";
 import { newEndpointRow, toEndpoint } from "./endpoints.js";
-import { toEvent } from "./events.js";
 import type { Database } from "./schema.js";
 import { inWorkspace } from "./workspace-scope.js";
 
@@ -66,15 +66,6 @@ export async function claimEndpointEvents(
     .orderBy("next_attempt_at")
     .limit(limit)
     .$if(dialect.supportsRowLocks, (qb) => qb.forUpdate().skipLocked());
-  const events = await db
-    .updateTable("events")
-    .set({ lease_owner: owner, lease_expires_at: leaseExpiresAt, next_attempt_at: leaseExpiresAt })
-    .where("id", "in", due)
-    .returningAll()
-    .execute();
-  if (events.length === 0) return [];
-  const endpoint = await db.selectFrom("webhook_endpoints").selectAll().where("id", "=", endpointId).executeTakeFirstOrThrow();
-  return events
-    .sort((a, b) => (a.id < b.id ? -1 : 1))
-    .map((row) => ({ event: toEvent(row), endpoint: toEndpoint(endpoint), leaseExpiresAt }));
+  const claimed = await leaseEvents(db, due, owner, leaseExpiresAt);
+  return claimed.sort((a, b) => (a.event.id < b.event.id ? -1 : 1));
 }
