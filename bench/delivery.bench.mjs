@@ -11,6 +11,7 @@
 //     end to end, timed from the first publish (publishing runs alongside delivery in the same
 //     process) to the last delivery received and to the last one recorded as delivered; then
 //     delivery alone, the same backlog published with the dispatcher stopped and timed from its start;
+//     then the engine's sender alone (no queue, no store), the part no database work can remove;
 //  3. latency: RATE facts/s for SECONDS to one endpoint, from each publish's scheduled time to the
 //     arrival at the receiver; published in-process, then with POST /events from the receiver's
 //     process.
@@ -366,6 +367,36 @@ async function main() {
     console.log(`    start -> all received           ${rate(drain.receivedRate).padStart(7)} deliveries/s`);
     console.log(`    start -> all recorded           ${rate(drain.recordedRate).padStart(7)} deliveries/s  (${drain.seconds.toFixed(2)} s)`);
     console.log(`    CPU in this process             ${drain.cpuPerDelivery.toFixed(0).padStart(7)} µs per delivery`);
+
+    // The engine's sender on its own (signing, the SSRF check, the deadline, undici; no queue, no
+    // store): the part of a delivery that no database work can remove.
+    const { createSender } = await import(new URL("../packages/server/dist/delivery/sender.js", import.meta.url).href);
+    const sender = createSender({ timeoutMs: config.deliveryTimeoutMs, allowPrivateNetworks: false });
+    const secretsOfSample = ["whsec_plJ3nmyCDGBKInavdOK15jsl/8+ixWKiF3gg5vY09ZE="];
+    const sendAll = async (total) => {
+      let issued = 0;
+      let failed = 0;
+      const cpuBefore = process.cpuUsage();
+      const t = now();
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (issued < total) {
+            issued++;
+            const result = await sender.send({ eventId: sample.id, url: `${receiver.url}/sender`, payload: sample.payload, secrets: secretsOfSample, mode: "sandbox" });
+            if (result.outcome !== "delivered") failed++;
+          }
+        }),
+      );
+      const used = process.cpuUsage(cpuBefore);
+      return { rate: total / ((now() - t) / 1000), cpu: (used.user + used.system) / total, failed };
+    };
+    await sendAll(2_000);
+    const alone = await sendAll(RAW_REQUESTS);
+    await sender.close();
+    console.log(
+      `  the engine's sender alone (no queue, no store)  ${rate(alone.rate).padStart(7)} sends/s${alone.failed ? ` (${alone.failed} FAILED)` : ""}; ` +
+        `${alone.cpu.toFixed(0)} µs of CPU per send`,
+    );
 
     await measureRaw("raw, after the engine runs");
     const rawRateMedian = [...raws].sort((a, b) => a - b)[1];
