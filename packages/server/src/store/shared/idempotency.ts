@@ -3,6 +3,12 @@ import type { IdempotencyClaim, RequestKeyClaim, Workspace } from "../store.js";
 import type { Database } from "./schema.js";
 import { inWorkspace } from "./workspace-scope.js";
 
+/**
+ * A live key can only vanish between the claim and the read if something deletes it meanwhile (a
+ * purge of expired keys); trying again then claims it. Bounded so a bug cannot spin forever.
+ */
+export const MAX_CLAIM_TRIES = 3;
+
 /** What the first request under a key recorded. */
 export interface IdempotencyRecord {
   fingerprint: string;
@@ -10,8 +16,9 @@ export interface IdempotencyRecord {
 }
 
 /**
- * Takes the key for this transaction: inserts its row, or takes over a row that has expired.
- * Returns false when a live row already holds the key.
+ * Takes the key: inserts its row, or takes over a row that has expired, or (with
+ * `unansweredBefore`, for requests that record their answer after their work) one the same request
+ * left unanswered before that time. Returns false when a live row holds the key.
  *
  * The primary key is the lock. In PostgreSQL a second transaction inserting the same key waits on
  * the first one's uncommitted row and, once that commits, sees the conflict and claims nothing; its
@@ -22,6 +29,7 @@ export async function claimIdempotencyKey(
   ws: Workspace,
   claim: IdempotencyClaim,
   now: number,
+  unansweredBefore?: number,
 ): Promise<boolean> {
   const row = await db
     .insertInto("idempotency_keys")
@@ -30,8 +38,9 @@ export async function claimIdempotencyKey(
       mode: ws.mode,
       key: claim.key,
       fingerprint: claim.fingerprint,
-      // Filled in by `recordIdempotentResult` before the transaction commits.
+      // A publish fills it in before its transaction commits; other requests leave it empty.
       event_ids: "[]",
+      response: null,
       created_at: now,
       expires_at: claim.expiresAt,
     })
@@ -41,10 +50,24 @@ export async function claimIdempotencyKey(
         .doUpdateSet((eb) => ({
           fingerprint: eb.ref("excluded.fingerprint"),
           event_ids: eb.ref("excluded.event_ids"),
+          response: null,
           created_at: eb.ref("excluded.created_at"),
           expires_at: eb.ref("excluded.expires_at"),
         }))
-        .where("idempotency_keys.expires_at", "<=", now),
+        .where((eb) =>
+          eb.or([
+            eb("idempotency_keys.expires_at", "<=", now),
+            ...(unansweredBefore === undefined
+              ? []
+              : [
+                  eb.and([
+                    eb("idempotency_keys.response", "is", null),
+                    eb("idempotency_keys.fingerprint", "=", claim.fingerprint),
+                    eb("idempotency_keys.created_at", "<", unansweredBefore),
+                  ]),
+                ]),
+          ]),
+        ),
     )
     .returning("key")
     .executeTakeFirst();
@@ -92,55 +115,19 @@ export async function claimRequestKey(
   now: number,
   staleBefore: number,
 ): Promise<RequestKeyClaim> {
-  for (let tries = 0; tries < 3; tries++) {
-    const taken = await db
-      .insertInto("idempotency_keys")
-      .values({
-        organization_id: ws.organizationId,
-        mode: ws.mode,
-        key: claim.key,
-        fingerprint: claim.fingerprint,
-        event_ids: "[]",
-        response: null,
-        created_at: now,
-        expires_at: claim.expiresAt,
-      })
-      .onConflict((oc) =>
-        oc
-          .columns(["organization_id", "mode", "key"])
-          .doUpdateSet((eb) => ({
-            fingerprint: eb.ref("excluded.fingerprint"),
-            event_ids: eb.ref("excluded.event_ids"),
-            response: null,
-            created_at: eb.ref("excluded.created_at"),
-            expires_at: eb.ref("excluded.expires_at"),
-          }))
-          .where((eb) =>
-            eb.or([
-              eb("idempotency_keys.expires_at", "<=", now),
-              eb.and([
-                eb("idempotency_keys.response", "is", null),
-                eb("idempotency_keys.fingerprint", "=", claim.fingerprint),
-                eb("idempotency_keys.created_at", "<", staleBefore),
-              ]),
-            ]),
-          ),
-      )
-      .returning("key")
-      .executeTakeFirst();
-    if (taken) return { kind: "claimed" };
+  for (let tries = 0; tries < MAX_CLAIM_TRIES; tries++) {
+    if (await claimIdempotencyKey(db, ws, claim, now, staleBefore)) return { kind: "claimed" };
     const row = await db
       .selectFrom("idempotency_keys")
       .select(["fingerprint", "response"])
       .where(inWorkspace(ws))
       .where("key", "=", claim.key)
       .executeTakeFirst();
-    // Gone between the two statements (purged as expired): take it again.
     if (row === undefined) continue;
     if (row.fingerprint !== claim.fingerprint) return { kind: "conflict" };
     return row.response === null ? { kind: "in_progress" } : { kind: "replay", response: row.response };
   }
-  throw new Error("Idempotency key could not be claimed or read after 3 tries");
+  throw new Error(`Idempotency key could not be claimed or read after ${MAX_CLAIM_TRIES} tries`);
 }
 
 /** Records the answer of the request that holds the key. */

@@ -4,12 +4,8 @@ import type { DialectSupport } from "./dialect-support.js";
 import { listWorkspaceEndpoints } from "./endpoints.js";
 import { findEventsByIds, insertEvents } from "./events.js";
 import { inGroupCommit } from "./group-commit.js";
-import { claimIdempotencyKey, readIdempotencyRecord, recordIdempotentResult } from "./idempotency.js";
+import { claimIdempotencyKey, MAX_CLAIM_TRIES, readIdempotencyRecord, recordIdempotentResult } from "./idempotency.js";
 import type { Database } from "./schema.js";
-
-// A live key can only vanish between the claim and the read if something deletes it meanwhile
-// (a purge of expired keys); trying again then claims it. Bounded so a bug cannot spin forever.
-const MAX_CLAIM_TRIES = 3;
 
 /**
  * Publishes one fact in one transaction: the idempotency check, the fan-out to every subscribed
