@@ -12,7 +12,7 @@ import { createDeliveryMetrics } from "./delivery/delivery-metrics.js";
 import { createDispatcher, type Dispatcher } from "./delivery/dispatcher.js";
 import { createListenHub } from "./delivery/listen-sessions.js";
 import { createRetentionSweeper, type RetentionSweeper } from "./delivery/retention-sweeper.js";
-import { createSender, type SenderOptions } from "./delivery/sender.js";
+import { createThreadedSender } from "./delivery/threaded-sender.js";
 import { createStore } from "./store/create-store.js";
 import type { Store, Workspace } from "./store/store.js";
 
@@ -23,8 +23,8 @@ export interface ServiceOptions {
   clock?: () => number;
   /** Called with a freshly minted bootstrap key (first start); the default prints it to stdout. */
   onBootstrapKey?: (minted: MintedKey) => void;
-  /** DNS for the delivery engine's connect-time guard; tests inject a fixed table. */
-  deliveryLookup?: SenderOptions["lookup"];
+  /** Names the delivery engine's connect-time guard resolves without DNS (hostname → address); for tests. */
+  deliveryHosts?: Readonly<Record<string, string>>;
 }
 
 export interface Service {
@@ -81,13 +81,17 @@ export async function startService(config: Config, options: ServiceOptions = {})
     if (minted) (options.onBootstrapKey ?? printBootstrapKey)(minted);
 
     const clock = options.clock ?? Date.now;
-    const sender = createSender({
+    // Attempts are signed and sent on a thread of their own, beside the queue's database work.
+    const sender = createThreadedSender({
       timeoutMs: config.deliveryTimeoutMs,
       allowPrivateNetworks: config.allowPrivateNetworks,
       clock,
-      ...(options.deliveryLookup && { lookup: options.deliveryLookup }),
+      ...(options.deliveryHosts && { hosts: options.deliveryHosts }),
     });
     closers.push(() => sender.close());
+    // A delivery thread that cannot start is a broken install: refuse to start rather than claim
+    // events that could never be sent.
+    await sender.ready();
     const secrets = createSecretBox(key);
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics, prefix: "medblocks_" });

@@ -130,6 +130,7 @@ function fakeSender(auto: (delivery: Delivery) => Promise<void> | null = () => n
   const held: { delivery: Delivery; finish: () => void }[] = [];
   const endpointOf = (delivery: Delivery) => delivery.url.slice(delivery.url.lastIndexOf("/") + 1);
   const sender: Sender = {
+    ready: () => Promise.resolve(),
     async send(delivery) {
       const endpointId = endpointOf(delivery);
       sent.push(delivery);

@@ -5,7 +5,7 @@ import { ipLiteral, addressRefusal, type NetworkPolicy } from "../domain/network
 import { newId } from "../domain/ids.js";
 import type { AttemptOutcome, AttemptRecord, Mode } from "../store/store.js";
 import { parseRetryAfter } from "./retry-schedule.js";
-import { BLOCKED_CODE, guardedLookup } from "./ssrf-guard.js";
+import { BLOCKED_CODE, guardedLookup, lookupWithHosts } from "./ssrf-guard.js";
 
 /**
  * One delivery attempt: sign, POST, read at most 4 KB of the answer under one hard deadline. A
@@ -55,12 +55,15 @@ export interface SenderOptions {
   timeoutMs: number;
   allowPrivateNetworks: boolean;
   clock?: () => number;
-  /** DNS for the connect-time guard; tests inject a fixed table. */
-  lookup?: Parameters<typeof guardedLookup>[1];
+  /** Names the connect-time guard resolves without DNS, to the address given (tests). */
+  hosts?: Readonly<Record<string, string>>;
 }
 
 export interface Sender {
-  send(delivery: Delivery): Promise<SendResult>;
+  /** Resolves once attempts can start (a sender on its own thread has to load it first). */
+  ready(): Promise<void>;
+  /** One attempt; `startedAt` (the attempt's time on the service's clock) defaults to now. */
+  send(delivery: Delivery, startedAt?: number): Promise<SendResult>;
   close(): Promise<void>;
 }
 
@@ -90,11 +93,12 @@ async function readLimited(body: Dispatcher.ResponseData["body"]): Promise<strin
 
 export function createSender(options: SenderOptions): Sender {
   const clock = options.clock ?? Date.now;
+  const resolve = options.hosts ? lookupWithHosts(options.hosts) : undefined;
   // The attempt's own deadline (below) is the one that counts; the agent's timeouts are a backstop.
   const backstopMs = options.timeoutMs + 1_000;
   const agentFor = (policy: NetworkPolicy) =>
     new Agent({
-      connect: { lookup: guardedLookup(policy, options.lookup) as never, timeout: backstopMs },
+      connect: { lookup: guardedLookup(policy, resolve) as never, timeout: backstopMs },
       keepAliveTimeout: 30_000,
       headersTimeout: backstopMs,
       bodyTimeout: backstopMs,
@@ -105,8 +109,7 @@ export function createSender(options: SenderOptions): Sender {
     live: agentFor({ mode: "live", allowPrivateNetworks: options.allowPrivateNetworks }),
   };
 
-  async function send(delivery: Delivery): Promise<SendResult> {
-    const startedAt = clock();
+  async function send(delivery: Delivery, startedAt = clock()): Promise<SendResult> {
     const started = performance.now();
     const result = (outcome: AttemptOutcome, rest: Partial<SendResult> = {}): SendResult => ({
       outcome,
@@ -153,7 +156,7 @@ export function createSender(options: SenderOptions): Sender {
         statusCode,
         responseBody,
         error: delivered ? null : statusCode >= 300 && statusCode < 400 ? `redirect to ${String(response.headers.location ?? "?")} not followed` : null,
-        retryAfterMs: parseRetryAfter(response.headers["retry-after"], clock()),
+        retryAfterMs: parseRetryAfter(response.headers["retry-after"], startedAt + (performance.now() - started)),
       });
     } catch (error) {
       if (timedOut) return result("timeout", { error: `no complete answer within ${options.timeoutMs} ms` });
@@ -165,6 +168,7 @@ export function createSender(options: SenderOptions): Sender {
   }
 
   return {
+    ready: () => Promise.resolve(),
     send,
     close: async () => {
       await Promise.all([agents.sandbox.close(), agents.live.close()]);

@@ -15,6 +15,18 @@ export class BlockedAddressError extends Error {
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
+/**
+ * `dns.lookup`, except that the names in `hosts` resolve to the address given there (an /etc/hosts
+ * of the delivery engine's own, for tests that need a name pointing at a private address).
+ */
+export function lookupWithHosts(hosts: Readonly<Record<string, string>>): typeof dnsLookup {
+  return ((hostname: string, options: LookupOptions, callback: LookupCallback) => {
+    const address = Object.hasOwn(hosts, hostname) ? hosts[hostname] : undefined;
+    if (address === undefined) return dnsLookup(hostname, options, callback as never);
+    callback(null, [{ address, family: address.includes(":") ? 6 : 4 }]);
+  }) as typeof dnsLookup;
+}
+
 export function guardedLookup(policy: NetworkPolicy, resolve: typeof dnsLookup = dnsLookup) {
   return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
     resolve(hostname, { ...options, all: true }, (error, addresses) => {

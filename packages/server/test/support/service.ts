@@ -34,12 +34,6 @@ export const TEST_DELIVERY_DNS: Record<string, string> = {
   "rebind-private.example.com": "10.0.0.7",
 };
 
-export const testDeliveryLookup = ((hostname: string, _options: object, callback: (...args: unknown[]) => void) => {
-  const address = TEST_DELIVERY_DNS[hostname];
-  if (!address) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" }));
-  callback(null, [{ address, family: 4 }]);
-}) as never;
-
 export const testResolveHost: ResolveHost = async (hostname) => {
   const answer = TEST_DNS[hostname];
   if (!answer) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
@@ -86,7 +80,7 @@ export async function startTestService(db: TestDatabase, env: Record<string, str
   const service = await startService(config, {
     logger,
     resolveHost: testResolveHost,
-    deliveryLookup: testDeliveryLookup,
+    deliveryHosts: TEST_DELIVERY_DNS,
     onBootstrapKey: () => {},
   });
   const url = service.url!;
