@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import { Agent, request, type Dispatcher } from "undici";
 import { signDeliveryHeaders } from "@medblocks/connect";
@@ -78,18 +79,29 @@ function describeError(error: unknown): { outcome: AttemptOutcome; message: stri
   return { outcome: "connection_error", message: message || String(error) };
 }
 
-async function readLimited(body: Dispatcher.ResponseData["body"]): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buffer = chunk as Buffer;
-    chunks.push(buffer);
-    size += buffer.length;
-    if (size >= RESPONSE_BODY_LIMIT) break;
-  }
-  // Leaving the loop early destroys the stream: the rest of a huge answer is never read.
-  return Buffer.concat(chunks, Math.min(size, RESPONSE_BODY_LIMIT)).subarray(0, RESPONSE_BODY_LIMIT).toString("utf8");
+/**
+ * The first 4 KB of a response body. The stream is destroyed once they are in, so the rest of a
+ * huge answer is never read. (Listeners rather than an async iterator: this runs for every attempt.)
+ */
+function readLimited(body: Dispatcher.ResponseData["body"]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = () => resolve(Buffer.concat(chunks, Math.min(size, RESPONSE_BODY_LIMIT)).toString("utf8"));
+    body.on("error", reject);
+    body.on("end", finish);
+    body.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size < RESPONSE_BODY_LIMIT) return;
+      body.destroy();
+      finish();
+    });
+  });
 }
+
+/** Parsed endpoint URLs, kept so that each attempt does not parse its URL again. */
+const URL_CACHE_LIMIT = 10_000;
 
 export function createSender(options: SenderOptions): Sender {
   const clock = options.clock ?? Date.now;
@@ -109,6 +121,17 @@ export function createSender(options: SenderOptions): Sender {
     live: agentFor({ mode: "live", allowPrivateNetworks: options.allowPrivateNetworks }),
   };
 
+  const parsedUrls = new Map<string, URL>();
+  const parse = (href: string): URL => {
+    let url = parsedUrls.get(href);
+    if (url === undefined) {
+      url = new URL(href);
+      if (parsedUrls.size >= URL_CACHE_LIMIT) parsedUrls.clear();
+      parsedUrls.set(href, url);
+    }
+    return url;
+  };
+
   async function send(delivery: Delivery, startedAt = clock()): Promise<SendResult> {
     const started = performance.now();
     const result = (outcome: AttemptOutcome, rest: Partial<SendResult> = {}): SendResult => ({
@@ -124,7 +147,7 @@ export function createSender(options: SenderOptions): Sender {
 
     let url: URL;
     try {
-      url = new URL(delivery.url);
+      url = parse(delivery.url);
     } catch {
       return result("connection_error", { error: `invalid URL: ${delivery.url}` });
     }
@@ -135,17 +158,18 @@ export function createSender(options: SenderOptions): Sender {
 
     const timestamp = Math.floor(startedAt / 1000);
     const signatures = await signDeliveryHeaders({ id: delivery.eventId, payload: delivery.payload, secrets: delivery.secrets, timestamp });
-    const controller = new AbortController();
+    // undici takes an EventEmitter as the signal, which costs less per attempt than an AbortController.
+    const deadline = new EventEmitter();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      controller.abort();
+      deadline.emit("abort");
     }, options.timeoutMs);
     try {
       const response = await request(url, {
         method: "POST",
         dispatcher: agents[delivery.mode],
-        signal: controller.signal,
+        signal: deadline,
         headers: { "content-type": "application/json", "user-agent": USER_AGENT, ...signatures },
         body: delivery.payload,
       });
