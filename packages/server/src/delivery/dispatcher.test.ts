@@ -264,6 +264,30 @@ describe("dispatcher", () => {
     for (const h of sender.held.splice(0)) h.finish();
   });
 
+  test("an attempt that ends without an answer (its delivery thread died) records nothing; its slot frees and the rest go on", async () => {
+    const queue = fakeStore();
+    queue.add("wh_a", 20);
+    const fake = fakeSender();
+    const lost: string[] = [];
+    const dying: Sender = {
+      ...fake.sender,
+      send(delivery, startedAt) {
+        if (lost.length >= 3) return fake.sender.send(delivery, startedAt);
+        lost.push(delivery.eventId);
+        return Promise.reject(new Error("The delivery thread stopped before answering: exited with code 1"));
+      },
+    };
+    start(queue.store, { ...fake, sender: dying }, { concurrency: 4, perEndpoint: 4 });
+    await until(() => queue.completed.length === 17);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(lost).toHaveLength(3);
+    // No outcome is recorded for them, nor are they handed back: they stay leased and come due again
+    // when the lease ends, like the claims of a worker that died.
+    expect(queue.completed.map((c) => c.eventId).filter((id) => lost.includes(id))).toEqual([]);
+    expect(queue.completed).toHaveLength(17);
+    expect(queue.released).toEqual([]);
+  });
+
   test("a wake-up claims at once; finished attempts do not query a queue known to be empty", async () => {
     const queue = fakeStore();
     const sender = fakeSender();

@@ -181,8 +181,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     };
     const task = attempt(claimed, freeSlot)
       .catch((error: unknown) => {
-        // A storage failure while recording: the lease runs out and the event is attempted again.
-        logger.error({ err: error, event_id: claimed.event.id }, "delivery attempt could not be recorded");
+        // The store failed to record the attempt, or the delivery thread died before answering:
+        // either way nothing was recorded, the lease runs out and the event is attempted again.
+        logger.error({ err: error, event_id: claimed.event.id }, "delivery attempt not recorded; the event comes due again when its lease ends");
       })
       .finally(() => {
         freeSlot();
