@@ -1,7 +1,7 @@
 import Stripe from "stripe";
 import { Worker } from "node:worker_threads";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { answer, startReceiver, type TestReceiver } from "../../test/support/receiver.js";
+import { startReceiver, type TestReceiver } from "../../test/support/receiver.js";
 import type { Delivery } from "./sender.js";
 import { createThreadedSender, SenderThreadError, spawnSenderThread, type SpawnSenderThread } from "./threaded-sender.js";
 

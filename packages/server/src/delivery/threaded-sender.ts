@@ -46,12 +46,8 @@ interface Waiter {
 export type SpawnSenderThread = (data: SenderThreadData) => Worker;
 
 export function createThreadedSender(options: SenderOptions, spawn: SpawnSenderThread = spawnSenderThread): Sender {
-  const clock = options.clock ?? Date.now;
-  const data: SenderThreadData = {
-    timeoutMs: options.timeoutMs,
-    allowPrivateNetworks: options.allowPrivateNetworks,
-    ...(options.hosts && { hosts: options.hosts }),
-  };
+  // The clock stays here: the thread gets each attempt's start time instead.
+  const { clock = Date.now, ...data }: SenderOptions = options;
   const waiting = new Map<number, Waiter>();
   let thread: Running | null = null;
   let outbox: SendJob[] = [];
