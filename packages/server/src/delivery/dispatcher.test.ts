@@ -63,6 +63,8 @@ function fakeStore() {
   const completed: CompleteAttemptInput[] = [];
   const released: string[] = [];
   const taken: EventRow[] = [];
+  /** While set, recording waits here until the test lets it finish. */
+  let heldRecords: (() => void)[] | null = null;
   const store = {
     async claimDue(input: ClaimInput): Promise<ClaimedEvent[]> {
       claims.push({ ...input, excludeEndpointIds: [...input.excludeEndpointIds] });
@@ -83,6 +85,7 @@ function fakeStore() {
       return claimed;
     },
     async completeAttempt(input: CompleteAttemptInput) {
+      if (heldRecords) await new Promise<void>((resolve) => heldRecords!.push(resolve));
       completed.push(input);
       return true;
     },
@@ -107,6 +110,18 @@ function fakeStore() {
     },
     get dueCount() {
       return due.length;
+    },
+    /** Recording waits until `releaseRecords`. */
+    holdRecords() {
+      heldRecords = [];
+    },
+    get recordsWaiting() {
+      return heldRecords?.length ?? 0;
+    },
+    releaseRecords() {
+      const waiting = heldRecords ?? [];
+      heldRecords = null;
+      for (const resolve of waiting) resolve();
     },
   };
 }
@@ -247,6 +262,27 @@ describe("dispatcher", () => {
     expect(queue.claims.length).toBeLessThanOrEqual(2 * (200 / 4) + 4);
     expect(queue.claims.every((c) => c.perEndpointLimit === 4)).toBe(true);
     expect(queue.released).toEqual([]);
+  });
+
+  test("attempts waiting to be recorded leave the next claim free for a round, then stop the claims", async () => {
+    const queue = fakeStore();
+    for (let n = 0; n < 10; n++) for (let e = 0; e < 4; e++) queue.add(`wh_${e}`, 1);
+    queue.holdRecords();
+    const sender = fakeSender(() => new Promise((resolve) => setImmediate(resolve)));
+    start(queue.store, sender, { concurrency: 4, perEndpoint: 2 });
+    try {
+      // Capacity is twice the concurrency (8); a round of attempts (4) being recorded takes none
+      // of it, so sending goes on past the capacity while the store is slow to record...
+      await until(() => sender.sent.length === 12);
+      // ...and stops there: the store is more than a round behind.
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(sender.sent).toHaveLength(12);
+      expect(queue.recordsWaiting).toBe(12);
+    } finally {
+      queue.releaseRecords();
+    }
+    await until(() => queue.completed.length === 40);
+    expect(new Set(queue.completed.map((c) => c.eventId)).size).toBe(40);
   });
 
   test("an endpoint that hangs keeps its cap and no more; the others flow past it", async () => {

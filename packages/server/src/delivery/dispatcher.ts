@@ -19,7 +19,8 @@ import { toAttemptRecord, type Sender } from "./sender.js";
  * next waiting event at once, and a new claim is made when half the room is free, when slots sit
  * idle with nothing waiting, or when something may have become due (a publish, a resume, an
  * endpoint that was left out coming back under its cap, the poll). Recording happens after the
- * slot is free, in the store's batched writes.
+ * slot is free, in the store's batched writes, and takes no claim room until more than a round of
+ * attempts waits for it.
  */
 
 export interface DispatcherOptions {
@@ -59,7 +60,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const owner = options.workerId ?? newId("wkr");
   const secrets = memoizedSecrets(options.secrets);
-  // Claims are held in process (in flight, being recorded, or waiting for a slot) up to twice the
+  // Claims are held in process (in flight or waiting for a slot; see `held`) up to twice the
   // concurrency, so a slot that frees up finds its next event without a query; each endpoint may
   // hold one round beyond its cap. While busy, the queue is read once a whole concurrency's worth
   // of room is free, instead of once per finished attempt: every claim is a write (a commit on
@@ -88,7 +89,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** After a failed claim, only the poll tries again (no wake-up turns a storage outage into a busy loop). */
   let failedClaim = false;
 
-  const held = () => running.size + waitingCount;
+  /**
+   * Claims that count against `capacity`: on the wire, waiting for a slot, and attempts being
+   * recorded beyond one concurrency's worth. Recording takes milliseconds (attempts are written in
+   * batches); counting all of it held the next claim back until a whole batch was written, so the
+   * slots emptied and refilled in waves. A store that falls further behind still stops the claims.
+   */
+  const held = () => inFlight + waitingCount + Math.max(0, running.size - inFlight - concurrency);
   const heldBy = (endpointId: string) => (active.get(endpointId) ?? 0) + (waiting.get(endpointId)?.length ?? 0);
 
   /** Sleeps until woken or the poll interval passes; true when the interval passed. */
@@ -176,8 +183,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         excluded.delete(endpointId);
         moreDue = true;
         signals++;
-        kickLoop();
       }
+      // The slot's claim room is free now, while the attempt is still being recorded.
+      kickLoop();
     };
     const task = attempt(claimed, freeSlot)
       .catch((error: unknown) => {
