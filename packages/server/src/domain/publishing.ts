@@ -28,16 +28,20 @@ export interface Published {
 
 const KNOWN_TYPES = new Set<string>(WEBHOOK_EVENT_TYPES);
 
-/** The delivered body: keys in the order SPEC §2 gives, serialized once and stored byte for byte. */
-function envelope(id: string, fact: Fact, apiVersion: string, createdAt: number): string {
-  return JSON.stringify({
-    id,
-    object: "event",
-    type: fact.type,
-    api_version: apiVersion,
-    created_at: new Date(createdAt).toISOString(),
-    data: { object: fact.data.object },
-  });
+/**
+ * The delivered bodies of one fact, one per endpoint: keys in the order SPEC §2 gives, serialized
+ * once and stored byte for byte. The resource is serialized once for all of them; only the id and
+ * the API version differ from one endpoint to the next.
+ */
+function envelopes(fact: Fact, createdAt: number): (id: string, apiVersion: string) => string {
+  const object: string | undefined = JSON.stringify(fact.data.object);
+  // Only a `toJSON` that returns nothing gets here; the envelope would have no resource.
+  if (object === undefined) throw invalidData("data.object", "'data.object' must serialize to a JSON object.");
+  const createdAtIso = new Date(createdAt).toISOString();
+  return (id, apiVersion) => {
+    const head = JSON.stringify({ id, object: "event", type: fact.type, api_version: apiVersion, created_at: createdAtIso });
+    return `${head.slice(0, -1)},"data":{"object":${object}}}`;
+  };
 }
 
 function checkFact(fact: Fact): void {
@@ -58,6 +62,7 @@ export async function publishFact(ctx: DomainContext, ws: Workspace, fact: Fact,
     checkIdempotencyKey(options.idempotencyKey);
     idempotency = { key: options.idempotencyKey, fingerprint: fingerprintOf([fact.type, fact.data]), expiresAt: now + IDEMPOTENCY_WINDOW_MS };
   }
+  const envelope = envelopes(fact, now);
   const result = await ctx.store.publish(ws, {
     type: fact.type,
     now,
@@ -69,7 +74,7 @@ export async function publishFact(ctx: DomainContext, ws: Workspace, fact: Fact,
           id,
           endpointId: endpoint.id,
           type: fact.type,
-          payload: envelope(id, fact, endpoint.apiVersion, now),
+          payload: envelope(id, endpoint.apiVersion),
           apiVersion: endpoint.apiVersion,
           // A disabled endpoint keeps a record of what it missed; recover or redeliver sends it later.
           nextAttemptAt: endpoint.status === "active" ? now : null,

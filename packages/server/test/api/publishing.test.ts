@@ -54,12 +54,15 @@ describeEachDatabase("publishing and event records API", (kind) => {
       else expect(record.next_attempt_at).toBe(record.created_at);
     }
 
-    // The stored body is the envelope of SPEC §2, keys in order, byte for byte what is delivered.
+    // The stored body is the envelope of SPEC §2, keys in order, byte for byte what is delivered;
+    // each endpoint's has its own id.
     const ws = { organizationId: (await db.store.findOrganizationByName("publisher"))!.id, mode: "sandbox" as const };
-    const row = await db.store.findEvent(ws, records[0].id);
-    expect(row!.payload).toBe(
-      JSON.stringify({ id: records[0].id, object: "event", type: fact.type, api_version: "2026-04-25", created_at: records[0].created_at, data: { object: flow } }),
-    );
+    for (const record of records) {
+      const row = await db.store.findEvent(ws, record.id);
+      expect(row!.payload).toBe(
+        JSON.stringify({ id: record.id, object: "event", type: fact.type, api_version: "2026-04-25", created_at: record.created_at, data: { object: flow } }),
+      );
+    }
 
     const retrieved = await api.request("GET", `/events/${records[0].id}`, { key });
     expect(retrieved.body).toEqual(records[0]);
