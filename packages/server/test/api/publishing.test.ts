@@ -160,6 +160,15 @@ describeEachDatabase("publishing and event records API", (kind) => {
     expect(published.events.map((e) => e.endpointId)).toEqual([endpoint.id]);
   });
 
+  test("in-process publish refuses a resource that serializes to nothing, and creates nothing", async () => {
+    const organization = await db.store.findOrganizationByName("publisher");
+    const ws = { organizationId: organization!.id, mode: "sandbox" as const };
+    const before = (await api.request("GET", `/webhooks/${endpoints.all}/events?limit=100`, { key })).body.data.length;
+    const hollow = { type: "patient_flow.completed", data: { object: { toJSON: () => undefined } } };
+    await expect(api.service.publish(ws, hollow)).rejects.toMatchObject({ code: "invalid_data", param: "data.object" });
+    expect((await api.request("GET", `/webhooks/${endpoints.all}/events?limit=100`, { key })).body.data.length).toBe(before);
+  });
+
   test("unknown and foreign event ids answer 404", async () => {
     for (const id of ["evt_01J9YR9N3X4VZ6P2K5RH7M3LMP", "evt_nope", "wh_01J9YR9N3X4VZ6P2K5RH7M3LMP", "%00", "..%2F..%2Fetc"]) {
       for (const path of [`/events/${id}`, `/events/${id}/attempts`]) {
