@@ -1,3 +1,4 @@
+import { randomFillSync } from "node:crypto";
 import { monotonicFactory } from "ulid";
 
 /** Every id the service mints is a prefix and a 26-character ULID, so ids sort by creation time. */
@@ -12,7 +13,23 @@ export const ID_PREFIXES = {
 } as const;
 export type IdPrefix = keyof typeof ID_PREFIXES;
 
-const ulid = monotonicFactory();
+/**
+ * ulid draws its randomness one byte per character, 16 calls per id, and by default each call asks
+ * the OS for a single byte. Drawing the bytes in blocks gives the same CSPRNG bytes at a fraction
+ * of the cost: ids are minted on the hot paths (every event published, every attempt recorded).
+ */
+const randomBytes = new Uint8Array(4096);
+let nextRandomByte = randomBytes.length;
+function randomFraction(): number {
+  if (nextRandomByte === randomBytes.length) {
+    randomFillSync(randomBytes);
+    nextRandomByte = 0;
+  }
+  // A byte over 256 is uniform over ulid's 32 characters (it keeps the top five bits).
+  return randomBytes[nextRandomByte++]! / 256;
+}
+
+const ulid = monotonicFactory(randomFraction);
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
