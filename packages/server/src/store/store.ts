@@ -195,9 +195,16 @@ export interface EndpointEventQuery extends PageQuery {
   type?: string;
 }
 
+/**
+ * What a claim reads of an event: what an attempt (or a listen stream) needs, none of its history.
+ * The claim returns every row it leases, so each column left out is a copy saved per delivery; the
+ * last response body alone can be 4 KB on a retry.
+ */
+export type ClaimedEventRow = Pick<EventRow, "id" | "organizationId" | "mode" | "endpointId" | "type" | "payload" | "attempts" | "scheduledAttempts">;
+
 /** An event claimed by a worker for one attempt, with what the sender needs. */
 export interface ClaimedEvent {
-  event: EventRow;
+  event: ClaimedEventRow;
   endpoint: EndpointRow;
   /** The claim's end; with the owner, the fence that completing the attempt must present. */
   leaseExpiresAt: number;

@@ -35,7 +35,10 @@ describeEachDatabase("store claims", (kind) => {
       (c) => c.event.organizationId === ws.organizationId,
     );
     expect(claims.map((c) => c.endpoint.id)).toEqual([active.id]);
-    expect(claims[0]).toMatchObject({ leaseExpiresAt: t0 + 1_010, event: { nextAttemptAt: t0 + 1_010 } });
+    expect(claims[0]!.leaseExpiresAt).toBe(t0 + 1_010);
+    // What an attempt needs, none of the event's history (a retry's last response body can be 4 KB).
+    expect(Object.keys(claims[0]!.event).sort()).toEqual(["attempts", "endpointId", "id", "mode", "organizationId", "payload", "scheduledAttempts", "type"]);
+    expect((await db.store.findEvent(ws, claims[0]!.event.id))?.nextAttemptAt).toBe(t0 + 1_010);
     const again = await db.store.claimDue({ owner: "w2", limit: 100, leaseMs: 1_000, now: t0 + 20, excludeEndpointIds: [] });
     expect(again.map((c) => c.endpoint.id)).toEqual([busy.id]);
   });

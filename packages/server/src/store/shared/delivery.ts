@@ -107,14 +107,27 @@ export async function leaseEvents(
     .updateTable("events")
     .set({ lease_owner: owner, lease_expires_at: leaseExpiresAt, next_attempt_at: leaseExpiresAt })
     .where("id", "in", due)
-    .returningAll()
+    .returning(["id", "organization_id", "mode", "endpoint_id", "type", "payload", "attempts", "scheduled_attempts"])
     .execute();
   if (events.length === 0) return [];
   const endpointIds = [...new Set(events.map((e) => e.endpoint_id))];
   const byId = new Map(
     (await db.selectFrom("webhook_endpoints").selectAll().where("id", "in", endpointIds).execute()).map((row) => [row.id, toEndpoint(row)]),
   );
-  return events.map((row) => ({ event: toEvent(row), endpoint: byId.get(row.endpoint_id)!, leaseExpiresAt }));
+  return events.map((row) => ({
+    event: {
+      id: row.id,
+      organizationId: row.organization_id,
+      mode: row.mode,
+      endpointId: row.endpoint_id,
+      type: row.type,
+      payload: row.payload,
+      attempts: row.attempts,
+      scheduledAttempts: row.scheduled_attempts,
+    },
+    endpoint: byId.get(row.endpoint_id)!,
+    leaseExpiresAt,
+  }));
 }
 
 interface AttemptInsert {
