@@ -11,7 +11,7 @@ import type {
 } from "../store.js";
 import type { DialectSupport } from "./dialect-support.js";
 import { toEndpoint } from "./endpoints.js";
-import { toEvent } from "./events.js";
+import { CLAIMED_EVENT_COLUMNS, toClaimedEvent, toEvent } from "./events.js";
 import type { Database } from "./schema.js";
 import { inWorkspace } from "./workspace-scope.js";
 
@@ -107,7 +107,7 @@ export async function leaseEvents(
     .updateTable("events")
     .set({ lease_owner: owner, lease_expires_at: leaseExpiresAt, next_attempt_at: leaseExpiresAt })
     .where("id", "in", due)
-    .returning(["id", "organization_id", "mode", "endpoint_id", "type", "payload", "attempts", "scheduled_attempts"])
+    .returning(CLAIMED_EVENT_COLUMNS)
     .execute();
   if (events.length === 0) return [];
   const endpointIds = [...new Set(events.map((e) => e.endpoint_id))];
@@ -115,16 +115,7 @@ export async function leaseEvents(
     (await db.selectFrom("webhook_endpoints").selectAll().where("id", "in", endpointIds).execute()).map((row) => [row.id, toEndpoint(row)]),
   );
   return events.map((row) => ({
-    event: {
-      id: row.id,
-      organizationId: row.organization_id,
-      mode: row.mode,
-      endpointId: row.endpoint_id,
-      type: row.type,
-      payload: row.payload,
-      attempts: row.attempts,
-      scheduledAttempts: row.scheduled_attempts,
-    },
+    event: toClaimedEvent(row),
     endpoint: byId.get(row.endpoint_id)!,
     leaseExpiresAt,
   }));

@@ -1,11 +1,14 @@
 import type { Kysely, Selectable } from "kysely";
-import type { EndpointEventQuery, EventRow, NewEvent, Page, Workspace } from "../store.js";
+import type { ClaimedEventRow, EndpointEventQuery, EventRow, NewEvent, Page, Workspace } from "../store.js";
 import { fetchSizeFor, toPage } from "./pagination.js";
 import type { Database, EventsTable } from "./schema.js";
 import { inWorkspace } from "./workspace-scope.js";
 
-/** Maps a row to the contract; the lease columns belong to the delivery engine and stay inside. */
-export function toEvent(row: Selectable<EventsTable>): EventRow {
+/** The columns a claim returns: what an attempt needs (see `ClaimedEventRow`). */
+export const CLAIMED_EVENT_COLUMNS = ["id", "organization_id", "mode", "endpoint_id", "type", "payload", "attempts", "scheduled_attempts"] as const;
+
+/** Maps what a claim returns to the contract. */
+export function toClaimedEvent(row: Pick<Selectable<EventsTable>, (typeof CLAIMED_EVENT_COLUMNS)[number]>): ClaimedEventRow {
   return {
     id: row.id,
     organizationId: row.organization_id,
@@ -13,9 +16,16 @@ export function toEvent(row: Selectable<EventsTable>): EventRow {
     endpointId: row.endpoint_id,
     type: row.type,
     payload: row.payload,
-    apiVersion: row.api_version,
     attempts: row.attempts,
     scheduledAttempts: row.scheduled_attempts,
+  };
+}
+
+/** Maps a row to the contract; the lease columns belong to the delivery engine and stay inside. */
+export function toEvent(row: Selectable<EventsTable>): EventRow {
+  return {
+    ...toClaimedEvent(row),
+    apiVersion: row.api_version,
     nextAttemptAt: row.next_attempt_at,
     deliveredAt: row.delivered_at,
     exhaustedAt: row.exhausted_at,
