@@ -1,6 +1,6 @@
-import { EventEmitter } from "node:events";
+import type { IncomingHttpHeaders } from "node:http";
 import { createRequire } from "node:module";
-import { Agent, request, type Dispatcher } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import { signDeliveryHeaders } from "@medblocks/connect";
 import { ipLiteral, addressRefusal, type NetworkPolicy } from "../domain/network-policy.js";
 import { newId } from "../domain/ids.js";
@@ -79,26 +79,82 @@ function describeError(error: unknown): { outcome: AttemptOutcome; message: stri
   return { outcome: "connection_error", message: message || String(error) };
 }
 
+/** What one POST came to: an answer (its status, headers and at most 4 KB of body), the deadline, or an error. */
+type Exchange =
+  | { kind: "answer"; statusCode: number; headers: IncomingHttpHeaders; body: string }
+  | { kind: "timeout" }
+  | { kind: "error"; error: Error };
+
+// Reasons an exchange is aborted with once it has settled; nobody sees them, so one of each will do.
+const DEADLINE_PASSED = new Error("delivery deadline passed");
+const BODY_LIMIT_REACHED = new Error("response body limit reached");
+
 /**
- * The first 4 KB of a response body. The stream is destroyed once they are in, so the rest of a
- * huge answer is never read. (Listeners rather than an async iterator: this runs for every attempt.)
+ * One POST through undici's handler API, under one deadline that covers waiting for a connection,
+ * connecting, TLS, the headers and the first 4 KB of the body. `request()` would wrap every
+ * response body in a stream and every call in an async resource; reading 4 KB through the
+ * handler's callbacks costs about half the CPU per attempt on loopback (measured beside
+ * `request()` while choosing this). Once 4 KB are in, the exchange is aborted, so the rest of a
+ * huge answer is never read. A request still waiting for its connection when the deadline passes
+ * settles at once, and is aborted the moment it would be written.
  */
-function readLimited(body: Dispatcher.ResponseData["body"]): Promise<string> {
-  return new Promise((resolve, reject) => {
+function exchange(dispatcher: Dispatcher, target: Target, headers: string[], body: string, timeoutMs: number): Promise<Exchange> {
+  return new Promise((settle) => {
+    let controller: Dispatcher.DispatchController | null = null;
+    let settled = false;
+    let statusCode = 0;
+    let responseHeaders: IncomingHttpHeaders = {};
     const chunks: Buffer[] = [];
     let size = 0;
-    const finish = () => resolve(Buffer.concat(chunks, Math.min(size, RESPONSE_BODY_LIMIT)).toString("utf8"));
-    body.on("error", reject);
-    body.on("end", finish);
-    body.on("data", (chunk: Buffer) => {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size < RESPONSE_BODY_LIMIT) return;
-      body.destroy();
-      finish();
-    });
+    const finish = (outcome: Exchange) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      settle(outcome);
+    };
+    const answered = () =>
+      finish({ kind: "answer", statusCode, headers: responseHeaders, body: Buffer.concat(chunks, Math.min(size, RESPONSE_BODY_LIMIT)).toString("utf8") });
+    const timer = setTimeout(() => {
+      finish({ kind: "timeout" });
+      controller?.abort(DEADLINE_PASSED);
+    }, timeoutMs);
+    dispatcher.dispatch(
+      { origin: target.origin, path: target.path, method: "POST", headers, body },
+      {
+        onRequestStart(started) {
+          controller = started;
+          if (settled) started.abort(DEADLINE_PASSED);
+        },
+        onResponseStart(_controller, status, answerHeaders) {
+          // 1xx informational answers come before the real one.
+          if (status < 200) return;
+          statusCode = status;
+          responseHeaders = answerHeaders;
+        },
+        onResponseData(running, chunk) {
+          chunks.push(chunk);
+          size += chunk.length;
+          if (size < RESPONSE_BODY_LIMIT) return;
+          answered();
+          running.abort(BODY_LIMIT_REACHED);
+        },
+        onResponseEnd: answered,
+        onResponseError: (_controller, error) => finish({ kind: "error", error }),
+      },
+    );
   });
 }
+
+/** Where a POST goes, as undici's dispatcher takes it. */
+interface Target {
+  origin: string;
+  /** Path and query. */
+  path: string;
+  /** The host name as the URL gives it (an IP literal is checked before dialing). */
+  hostname: string;
+}
+
+const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
 /** Parsed endpoint URLs, kept so that each attempt does not parse its URL again. */
 const URL_CACHE_LIMIT = 10_000;
@@ -121,15 +177,16 @@ export function createSender(options: SenderOptions): Sender {
     live: agentFor({ mode: "live", allowPrivateNetworks: options.allowPrivateNetworks }),
   };
 
-  const parsedUrls = new Map<string, URL>();
-  const parse = (href: string): URL => {
-    let url = parsedUrls.get(href);
-    if (url === undefined) {
-      url = new URL(href);
+  const parsedUrls = new Map<string, Target>();
+  const parse = (href: string): Target => {
+    let target = parsedUrls.get(href);
+    if (target === undefined) {
+      const url = new URL(href);
+      target = { origin: url.origin, path: `${url.pathname}${url.search}`, hostname: url.hostname };
       if (parsedUrls.size >= URL_CACHE_LIMIT) parsedUrls.clear();
-      parsedUrls.set(href, url);
+      parsedUrls.set(href, target);
     }
-    return url;
+    return target;
   };
 
   async function send(delivery: Delivery, startedAt = clock()): Promise<SendResult> {
@@ -145,50 +202,35 @@ export function createSender(options: SenderOptions): Sender {
       durationMs: Math.round(performance.now() - started),
     });
 
-    let url: URL;
+    let target: Target;
     try {
-      url = parse(delivery.url);
+      target = parse(delivery.url);
     } catch {
       return result("connection_error", { error: `invalid URL: ${delivery.url}` });
     }
     // An IP literal is dialed without a lookup, so the guard would never see it: check it here.
-    const literal = ipLiteral(url.hostname);
+    const literal = ipLiteral(target.hostname);
     const refusal = literal && addressRefusal(literal, { mode: delivery.mode, allowPrivateNetworks: options.allowPrivateNetworks });
     if (refusal) return result("blocked", { error: `blocked: ${refusal}` });
 
     const timestamp = Math.floor(startedAt / 1000);
     const signatures = await signDeliveryHeaders({ id: delivery.eventId, payload: delivery.payload, secrets: delivery.secrets, timestamp });
-    // undici takes an EventEmitter as the signal, which costs less per attempt than an AbortController.
-    const deadline = new EventEmitter();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      deadline.emit("abort");
-    }, options.timeoutMs);
-    try {
-      const response = await request(url, {
-        method: "POST",
-        dispatcher: agents[delivery.mode],
-        signal: deadline,
-        headers: { "content-type": "application/json", "user-agent": USER_AGENT, ...signatures },
-        body: delivery.payload,
-      });
-      const responseBody = await readLimited(response.body);
-      const statusCode = response.statusCode;
-      const delivered = statusCode >= 200 && statusCode < 300;
-      return result(delivered ? "delivered" : "http_error", {
-        statusCode,
-        responseBody,
-        error: delivered ? null : statusCode >= 300 && statusCode < 400 ? `redirect to ${String(response.headers.location ?? "?")} not followed` : null,
-        retryAfterMs: parseRetryAfter(response.headers["retry-after"], startedAt + (performance.now() - started)),
-      });
-    } catch (error) {
-      if (timedOut) return result("timeout", { error: `no complete answer within ${options.timeoutMs} ms` });
-      const { outcome, message } = describeError(error);
-      return result(outcome, { error: message });
-    } finally {
-      clearTimeout(timer);
+    const headers = ["content-type", "application/json", "user-agent", USER_AGENT];
+    for (const [name, value] of Object.entries(signatures)) headers.push(name, value);
+    const outcome = await exchange(agents[delivery.mode], target, headers, delivery.payload, options.timeoutMs);
+    if (outcome.kind === "timeout") return result("timeout", { error: `no complete answer within ${options.timeoutMs} ms` });
+    if (outcome.kind === "error") {
+      const { outcome: failure, message } = describeError(outcome.error);
+      return result(failure, { error: message });
     }
+    const { statusCode, headers: answerHeaders, body } = outcome;
+    const delivered = statusCode >= 200 && statusCode < 300;
+    return result(delivered ? "delivered" : "http_error", {
+      statusCode,
+      responseBody: body,
+      error: delivered ? null : statusCode >= 300 && statusCode < 400 ? `redirect to ${first(answerHeaders.location) ?? "?"} not followed` : null,
+      retryAfterMs: parseRetryAfter(first(answerHeaders["retry-after"]), startedAt + (performance.now() - started)),
+    });
   }
 
   return {
