@@ -1,10 +1,11 @@
+import { CompiledQuery } from "kysely";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from "../../../test/support/databases.js";
 import { addEndpoint, newWorkspace, publishCreated, rawDb, testId } from "../../../test/support/store-fixtures.js";
 import type { ClaimedEvent, CompleteAttemptInput, EndpointRow, EventRow, Workspace } from "../store.js";
 import { postgresSupport } from "../postgres/postgres-store.js";
 import { sqliteSupport } from "../sqlite/sqlite-store.js";
-import { COMPLETION_BATCH_LIMIT, completeAttempts } from "./delivery.js";
+import { COMPLETION_BATCH_LIMIT, completeAttempts, fencedOutcomes } from "./delivery.js";
 
 const T0 = 1_750_000_000_000;
 const LEASE_MS = 60_000;
@@ -131,6 +132,20 @@ describeEachDatabase("store delivery", (kind) => {
         expect(row).toMatchObject({ attempts: 1, delivered_at: T0 + 3_007 + i, next_attempt_at: null, last_status_code: 200, lease_owner: null });
         expect(attempts).toMatchObject([{ attempt: 1, outcome: "delivered", started_at: T0 + 3_000 + i }]);
       }
+    }
+  });
+
+  test.runIf(kind === "sqlite")("SQLite records a batch of any size by passing over it once and finding each event by key", async () => {
+    const { ws } = await queue(2, 3);
+    const claims = await claimAll(ws, "w1", 6);
+    for (const size of [1, 6, COMPLETION_BATCH_LIMIT]) {
+      const batch = Array.from({ length: size }, (_, i) => delivered(claims[i % claims.length]!, "w1"));
+      const compiled = fencedOutcomes(sqliteSupport, batch).compile(rawDb(db.store));
+      const steps = (await rawDb(db.store).executeQuery(CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]))).rows as { detail: string }[];
+      const details = steps.map((step) => step.detail);
+      expect(details, `batch of ${size}`).toContain("SCAN v");
+      expect(details.indexOf("SCAN v"), `batch of ${size}`).toBeLessThan(details.findIndex((d) => d.startsWith("SEARCH events USING INDEX")));
+      expect(details.filter((d) => d.startsWith("SCAN") && d !== "SCAN v" && !d.includes("CONSTANT ROW")), `batch of ${size}`).toEqual([]);
     }
   });
 

@@ -305,13 +305,7 @@ export async function completeAttempts(db: Kysely<Database>, dialect: DialectSup
         returning event_id, endpoint_id`.execute(conn);
       for (const row of rows) recorded.set(row.event_id, row.endpoint_id);
     } else {
-      const { rows } = await sql<{ id: string; attempts: number; endpoint_id: string; organization_id: string }>`
-        with v (${OUTCOME_COLUMNS}) as (values ${outcomeValues(dialect, inputs)})
-        ${updateEvents}
-          -- keeps SQLite looking events up by key for every batch size (a large VALUES list
-          -- otherwise makes it scan the table)
-          and events.id in (${sql.join(inputs.map((input) => input.eventId))})
-        returning events.id, events.attempts, events.endpoint_id, events.organization_id`.execute(conn);
+      const { rows } = await fencedOutcomes(dialect, inputs).execute(conn);
       const byEvent = new Map(inputs.map((input) => [input.eventId, input.attempt]));
       if (rows.length > 0) await insertAttempts(conn, rows.map((event) => ({ event, attempt: byEvent.get(event.id)! })), "automatic");
       for (const row of rows) recorded.set(row.id, row.endpoint_id);
@@ -335,6 +329,17 @@ export async function completeAttempts(db: Kysely<Database>, dialect: DialectSup
   };
   const disables = batch.some((input) => input.disableEndpoint !== undefined);
   return disables || !dialect.supportsDataModifyingCtes ? db.transaction().execute(write) : write(db);
+}
+
+/**
+ * The fenced update of a batch's events, returning what their attempt rows need: the SQLite half
+ * of `completeAttempts` (exported for the store's tests, which check its plan).
+ */
+export function fencedOutcomes(dialect: DialectSupport, inputs: readonly CompleteAttemptInput[]) {
+  return sql<{ id: string; attempts: number; endpoint_id: string; organization_id: string }>`
+    with v (${OUTCOME_COLUMNS}) as (values ${outcomeValues(dialect, inputs)})
+    ${updateEvents}
+    returning events.id, events.attempts, events.endpoint_id, events.organization_id`;
 }
 
 /** The columns of a batch's outcomes, as the VALUES list `v` names them. */
@@ -376,7 +381,10 @@ const updateEvents = sql`
     parked_at = case when events.delivered_at is null and w.status <> 'active' then v.next_attempt_at end,
     lease_owner = null,
     lease_expires_at = null
-  from v, webhook_endpoints as w
+  -- CROSS JOIN keeps the batch as SQLite's outer loop for every batch size: one pass over it,
+  -- each event found by key (in the other order, it scanned the batch once per event, or the
+  -- events table for a long batch); PostgreSQL plans it as the inner join it is.
+  from v cross join webhook_endpoints as w
   where events.id = v.id and w.id = events.endpoint_id
     and events.lease_owner = v.owner and events.lease_expires_at = v.lease_expires_at`;
 
