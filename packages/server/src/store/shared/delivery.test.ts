@@ -135,19 +135,22 @@ describeEachDatabase("store delivery", (kind) => {
     }
   });
 
-  test.runIf(kind === "sqlite")("SQLite records a batch of any size by passing over it once and finding each event by key", async () => {
-    const { ws } = await queue(2, 3);
-    const claims = await claimAll(ws, "w1", 6);
-    for (const size of [1, 6, COMPLETION_BATCH_LIMIT]) {
-      const batch = Array.from({ length: size }, (_, i) => delivered(claims[i % claims.length]!, "w1"));
-      const compiled = fencedOutcomes(sqliteSupport, batch).compile(rawDb(db.store));
-      const steps = (await rawDb(db.store).executeQuery(CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]))).rows as { detail: string }[];
-      const details = steps.map((step) => step.detail);
-      expect(details, `batch of ${size}`).toContain("SCAN v");
-      expect(details.indexOf("SCAN v"), `batch of ${size}`).toBeLessThan(details.findIndex((d) => d.startsWith("SEARCH events USING INDEX")));
-      expect(details.filter((d) => d.startsWith("SCAN") && d !== "SCAN v" && !d.includes("CONSTANT ROW")), `batch of ${size}`).toEqual([]);
-    }
-  });
+  // SQLite only (registered there alone, not skipped on PostgreSQL, whose planner picks its own order).
+  if (kind === "sqlite") {
+    test("SQLite records a batch of any size by passing over it once and finding each event by key", async () => {
+      const { ws } = await queue(2, 3);
+      const claims = await claimAll(ws, "w1", 6);
+      for (const size of [1, 6, COMPLETION_BATCH_LIMIT]) {
+        const batch = Array.from({ length: size }, (_, i) => delivered(claims[i % claims.length]!, "w1"));
+        const compiled = fencedOutcomes(sqliteSupport, batch).compile(rawDb(db.store));
+        const steps = (await rawDb(db.store).executeQuery(CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]))).rows as { detail: string }[];
+        const details = steps.map((step) => step.detail);
+        expect(details, `batch of ${size}`).toContain("SCAN v");
+        expect(details.indexOf("SCAN v"), `batch of ${size}`).toBeLessThan(details.findIndex((d) => d.startsWith("SEARCH events USING INDEX")));
+        expect(details.filter((d) => d.startsWith("SCAN") && d !== "SCAN v" && !d.includes("CONSTANT ROW")), `batch of ${size}`).toEqual([]);
+      }
+    });
+  }
 
   test("more completions than one batch holds are all recorded", async () => {
     const { ws } = await queue(4, Math.ceil((COMPLETION_BATCH_LIMIT * 2 + 10) / 4));
