@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import Stripe from "stripe";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
@@ -64,6 +66,32 @@ describe.each([
   test("non-2xx is an http_error with the answer kept, and Retry-After read", async () => {
     receiver.respondWith(answer(503, "busy", { "retry-after": "120" }));
     expect(await sender.send(delivery())).toMatchObject({ outcome: "http_error", statusCode: 503, responseBody: "busy", retryAfterMs: 120_000 });
+  });
+
+  test("an informational answer before the real one is passed over", async () => {
+    receiver.respondWith((_request, response) => {
+      response.writeEarlyHints({ link: "</style.css>; rel=preload; as=style" });
+      response.writeHead(202, { "content-type": "text/plain" }).end("accepted");
+    });
+    expect(await sender.send(delivery())).toMatchObject({ outcome: "delivered", statusCode: 202, responseBody: "accepted", error: null });
+  });
+
+  test("an answer under 4 KB leaves its connection open for the next attempt; a longer one closes it", async () => {
+    let socket: Socket | undefined;
+    const answerOf = (length: number) => (request: IncomingMessage, response: ServerResponse) => {
+      socket = request.socket;
+      response.writeHead(200).end("x".repeat(length));
+    };
+    receiver.respondWith(answerOf(RESPONSE_BODY_LIMIT - 1));
+    expect((await sender.send(delivery())).responseBody).toHaveLength(RESPONSE_BODY_LIMIT - 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(socket!.destroyed).toBe(false);
+
+    receiver.respondWith(answerOf(RESPONSE_BODY_LIMIT * 4));
+    expect((await sender.send(delivery())).responseBody).toHaveLength(RESPONSE_BODY_LIMIT);
+    const closing = socket!;
+    if (!closing.destroyed) await new Promise((resolve) => closing.once("close", resolve));
+    expect(closing.destroyed).toBe(true);
   });
 
   test("redirects are never followed", async () => {
