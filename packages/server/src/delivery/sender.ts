@@ -154,8 +154,6 @@ interface Target {
   hostname: string;
 }
 
-const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
-
 /** Parsed endpoint URLs, kept so that each attempt does not parse its URL again. */
 const URL_CACHE_LIMIT = 10_000;
 
@@ -228,8 +226,8 @@ export function createSender(options: SenderOptions): Sender {
     return result(delivered ? "delivered" : "http_error", {
       statusCode,
       responseBody: body,
-      error: delivered ? null : statusCode >= 300 && statusCode < 400 ? `redirect to ${first(answerHeaders.location) ?? "?"} not followed` : null,
-      retryAfterMs: parseRetryAfter(first(answerHeaders["retry-after"]), startedAt + (performance.now() - started)),
+      error: delivered ? null : statusCode >= 300 && statusCode < 400 ? `redirect to ${String(answerHeaders.location ?? "?")} not followed` : null,
+      retryAfterMs: parseRetryAfter(answerHeaders["retry-after"], startedAt + (performance.now() - started)),
     });
   }
 
