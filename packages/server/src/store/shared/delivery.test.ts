@@ -5,7 +5,7 @@ import { addEndpoint, newWorkspace, publishCreated, rawDb, testId } from "../../
 import type { ClaimedEvent, CompleteAttemptInput, EndpointRow, EventRow, Workspace } from "../store.js";
 import { postgresSupport } from "../postgres/postgres-store.js";
 import { sqliteSupport } from "../sqlite/sqlite-store.js";
-import { COMPLETION_BATCH_LIMIT, completeAttempts, fencedOutcomes } from "./delivery.js";
+import { COMPLETION_BATCH_LIMIT, completeAttempts, fencedOutcomes, outcomeRow } from "./delivery.js";
 
 const T0 = 1_750_000_000_000;
 const LEASE_MS = 60_000;
@@ -142,7 +142,7 @@ describeEachDatabase("store delivery", (kind) => {
       const claims = await claimAll(ws, "w1", 6);
       for (const size of [1, 6, COMPLETION_BATCH_LIMIT]) {
         const batch = Array.from({ length: size }, (_, i) => delivered(claims[i % claims.length]!, "w1"));
-        const compiled = fencedOutcomes(sqliteSupport, batch).compile(rawDb(db.store));
+        const compiled = fencedOutcomes.compile(rawDb(db.store), sqliteSupport, batch.map(outcomeRow));
         const steps = (await rawDb(db.store).executeQuery(CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]))).rows as { detail: string }[];
         const details = steps.map((step) => step.detail);
         expect(details, `batch of ${size}`).toContain("SCAN v");

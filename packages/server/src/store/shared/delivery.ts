@@ -9,6 +9,7 @@ import type {
   QueueStats,
   Workspace,
 } from "../store.js";
+import { BatchStatement, type BatchRow } from "./batch-statement.js";
 import type { DialectSupport } from "./dialect-support.js";
 import { toEndpoint } from "./endpoints.js";
 import { CLAIMED_EVENT_COLUMNS, toClaimedEvent, toEvent } from "./events.js";
@@ -127,26 +128,32 @@ interface AttemptInsert {
   attempt: AttemptRecord;
 }
 
-async function insertAttempts(db: Kysely<Database>, rows: readonly AttemptInsert[], trigger: "automatic" | "manual"): Promise<void> {
-  await db
-    .insertInto("event_attempts")
-    .values(
-      rows.map(({ event, attempt }) => ({
-        id: attempt.id,
-        event_id: event.id,
-        endpoint_id: event.endpoint_id,
-        organization_id: event.organization_id,
-        attempt: event.attempts,
-        trigger,
-        started_at: attempt.startedAt,
-        duration_ms: attempt.durationMs,
-        status_code: attempt.statusCode,
-        outcome: attempt.outcome,
-        error: attempt.error,
-        response_body: attempt.responseBody,
-      })),
-    )
-    .execute();
+/** Attempt log rows, in the order of the columns it names. */
+const insertAttemptRows = new BatchStatement(
+  (rows) => sql`
+    insert into event_attempts (id, event_id, endpoint_id, organization_id, attempt, ${sql.id("trigger")}, started_at, duration_ms, status_code, outcome, error, response_body)
+    values ${sql.join(rows.map((row) => sql`(${sql.join(row)})`))}`,
+);
+
+async function insertAttempts(db: Kysely<Database>, dialect: DialectSupport, rows: readonly AttemptInsert[], trigger: "automatic" | "manual"): Promise<void> {
+  await insertAttemptRows.execute(
+    db,
+    dialect,
+    rows.map(({ event, attempt }) => [
+      attempt.id,
+      event.id,
+      event.endpoint_id,
+      event.organization_id,
+      event.attempts,
+      trigger,
+      attempt.startedAt,
+      attempt.durationMs,
+      attempt.statusCode,
+      attempt.outcome,
+      attempt.error,
+      attempt.responseBody,
+    ]),
+  );
 }
 
 /** Parks a disabled endpoint's scheduled events: nothing is sent, but each keeps its due time. */
@@ -295,19 +302,14 @@ export async function completeAttempts(db: Kysely<Database>, dialect: DialectSup
   const inputs = [...batch].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
   const write = async (conn: Kysely<Database>): Promise<boolean[]> => {
     const recorded = new Map<string, string>(); // event id → endpoint id
+    const outcomes = inputs.map(outcomeRow);
     if (dialect.supportsDataModifyingCtes) {
-      const { rows } = await sql<{ event_id: string; endpoint_id: string }>`
-        with v (${OUTCOME_COLUMNS}) as (values ${outcomeValues(dialect, inputs)}),
-        done as (${updateEvents} returning events.id, events.attempts, events.endpoint_id, events.organization_id)
-        insert into event_attempts (id, event_id, endpoint_id, organization_id, attempt, ${sql.id("trigger")}, started_at, duration_ms, status_code, outcome, error, response_body)
-        select v.attempt_id, done.id, done.endpoint_id, done.organization_id, done.attempts, 'automatic', v.started_at, v.duration_ms, v.status_code, v.outcome, v.error, v.response_body
-        from done inner join v on v.id = done.id
-        returning event_id, endpoint_id`.execute(conn);
+      const { rows } = await recordOutcomes.execute(conn, dialect, outcomes);
       for (const row of rows) recorded.set(row.event_id, row.endpoint_id);
     } else {
-      const { rows } = await fencedOutcomes(dialect, inputs).execute(conn);
+      const { rows } = await fencedOutcomes.execute(conn, dialect, outcomes);
       const byEvent = new Map(inputs.map((input) => [input.eventId, input.attempt]));
-      if (rows.length > 0) await insertAttempts(conn, rows.map((event) => ({ event, attempt: byEvent.get(event.id)! })), "automatic");
+      if (rows.length > 0) await insertAttempts(conn, dialect, rows.map((event) => ({ event, attempt: byEvent.get(event.id)! })), "automatic");
       for (const row of rows) recorded.set(row.id, row.endpoint_id);
     }
     // In the batch's order: the attempt that finished first gives a disabled endpoint its reason.
@@ -331,38 +333,75 @@ export async function completeAttempts(db: Kysely<Database>, dialect: DialectSup
   return disables || !dialect.supportsDataModifyingCtes ? db.transaction().execute(write) : write(db);
 }
 
-/**
- * The fenced update of a batch's events, returning what their attempt rows need: the SQLite half
- * of `completeAttempts` (exported for the store's tests, which check its plan).
- */
-export function fencedOutcomes(dialect: DialectSupport, inputs: readonly CompleteAttemptInput[]) {
-  return sql<{ id: string; attempts: number; endpoint_id: string; organization_id: string }>`
-    with v (${OUTCOME_COLUMNS}) as (values ${outcomeValues(dialect, inputs)})
-    ${updateEvents}
-    returning events.id, events.attempts, events.endpoint_id, events.organization_id`;
+/** The columns of a batch's outcomes, as the VALUES list `v` names them, with their types. */
+const OUTCOME_COLUMNS = [
+  ["id", "text"],
+  ["owner", "text"],
+  ["lease_expires_at", "time"],
+  ["status_code", "integer"],
+  ["response_body", "text"],
+  ["delivered_at", "time"],
+  ["exhausted_at", "time"],
+  ["next_attempt_at", "time"],
+  ["attempt_id", "text"],
+  ["started_at", "time"],
+  ["duration_ms", "integer"],
+  ["outcome", "text"],
+  ["error", "text"],
+] as const;
+
+/** An outcome as a row of `v`, in the order of OUTCOME_COLUMNS (exported for the store's tests). */
+export function outcomeRow(input: CompleteAttemptInput): BatchRow {
+  const a = input.attempt;
+  return [
+    input.eventId,
+    input.owner,
+    input.leaseExpiresAt,
+    a.statusCode,
+    a.responseBody,
+    input.deliveredAt,
+    input.exhaustedAt,
+    input.nextAttemptAt,
+    a.id,
+    a.startedAt,
+    a.durationMs,
+    a.outcome,
+    a.error,
+  ];
 }
 
-/** The columns of a batch's outcomes, as the VALUES list `v` names them. */
-const OUTCOME_COLUMNS = sql.raw(
-  "id, owner, lease_expires_at, status_code, response_body, delivered_at, exhausted_at, next_attempt_at, attempt_id, started_at, duration_ms, outcome, error",
+/** The VALUES list `v`; PostgreSQL types a VALUES list like a UNION, so casts on the first row type them all. */
+function outcomesTable(rows: readonly BatchRow[], dialect: DialectSupport) {
+  const first = (row: BatchRow) =>
+    sql.join(row.map((value, i) => {
+      const type = OUTCOME_COLUMNS[i]![1];
+      return sql`cast(${value} as ${sql.raw(type === "time" ? dialect.timeType : type)})`;
+    }));
+  const values = sql.join(rows.map((row, i) => sql`(${i === 0 ? first(row) : sql.join(row)})`));
+  return sql`v (${sql.raw(OUTCOME_COLUMNS.map(([name]) => name).join(", "))}) as (values ${values})`;
+}
+
+/**
+ * SQLite's half of `completeAttempts`: the fenced update of a batch's events, returning what their
+ * attempt rows need (exported for the store's tests, which check its plan).
+ */
+export const fencedOutcomes = new BatchStatement(
+  (rows, dialect) => sql<{ id: string; attempts: number; endpoint_id: string; organization_id: string }>`
+    with ${outcomesTable(rows, dialect)}
+    ${updateEvents}
+    returning events.id, events.attempts, events.endpoint_id, events.organization_id`,
 );
 
-/** One row per outcome; PostgreSQL types a VALUES list like a UNION, so casts on the first row type them all. */
-function outcomeValues(dialect: DialectSupport, inputs: readonly CompleteAttemptInput[]) {
-  const time = sql.raw(dialect.timeType);
-  return sql.join(
-    inputs.map((input, i) => {
-      const a = input.attempt;
-      return i === 0
-        ? sql`(cast(${input.eventId} as text), cast(${input.owner} as text), cast(${input.leaseExpiresAt} as ${time}),
-            cast(${a.statusCode} as integer), cast(${a.responseBody} as text), cast(${input.deliveredAt} as ${time}),
-            cast(${input.exhaustedAt} as ${time}), cast(${input.nextAttemptAt} as ${time}), cast(${a.id} as text),
-            cast(${a.startedAt} as ${time}), cast(${a.durationMs} as integer), cast(${a.outcome} as text), cast(${a.error} as text))`
-        : sql`(${input.eventId}, ${input.owner}, ${input.leaseExpiresAt}, ${a.statusCode}, ${a.responseBody}, ${input.deliveredAt},
-            ${input.exhaustedAt}, ${input.nextAttemptAt}, ${a.id}, ${a.startedAt}, ${a.durationMs}, ${a.outcome}, ${a.error})`;
-    }),
-  );
-}
+/** PostgreSQL's `completeAttempts`: the fenced update and the attempt log in one statement. */
+const recordOutcomes = new BatchStatement(
+  (rows, dialect) => sql<{ event_id: string; endpoint_id: string }>`
+    with ${outcomesTable(rows, dialect)},
+    done as (${updateEvents} returning events.id, events.attempts, events.endpoint_id, events.organization_id)
+    insert into event_attempts (id, event_id, endpoint_id, organization_id, attempt, ${sql.id("trigger")}, started_at, duration_ms, status_code, outcome, error, response_body)
+    select v.attempt_id, done.id, done.endpoint_id, done.organization_id, done.attempts, 'automatic', v.started_at, v.duration_ms, v.status_code, v.outcome, v.error, v.response_body
+    from done inner join v on v.id = done.id
+    returning event_id, endpoint_id`,
+);
 
 /**
  * The outcome of each fenced attempt (the VALUES list `v`) on its event. An event a manual
@@ -410,7 +449,13 @@ export async function reserveRedelivery(db: Kysely<Database>, ws: Workspace, eve
   return Number(result.numUpdatedRows) === 1;
 }
 
-export async function recordManualAttempt(db: Kysely<Database>, ws: Workspace, eventId: string, attempt: AttemptRecord): Promise<EventRow | undefined> {
+export async function recordManualAttempt(
+  db: Kysely<Database>,
+  dialect: DialectSupport,
+  ws: Workspace,
+  eventId: string,
+  attempt: AttemptRecord,
+): Promise<EventRow | undefined> {
   return db.transaction().execute(async (trx) => {
     const delivered = attempt.outcome === "delivered";
     const row = await trx
@@ -431,7 +476,7 @@ export async function recordManualAttempt(db: Kysely<Database>, ws: Workspace, e
       .returningAll()
       .executeTakeFirst();
     if (!row) return undefined;
-    await insertAttempts(trx, [{ event: row, attempt }], "manual");
+    await insertAttempts(trx, dialect, [{ event: row, attempt }], "manual");
     return toEvent(row);
   });
 }

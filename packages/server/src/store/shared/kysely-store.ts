@@ -190,7 +190,7 @@ export class KyselyStore implements Store {
   }
 
   recordManualAttempt(ws: Workspace, eventId: string, attempt: AttemptRecord): Promise<EventRow | undefined> {
-    return delivery.recordManualAttempt(this.db, ws, eventId, attempt);
+    return delivery.recordManualAttempt(this.db, this.#support, ws, eventId, attempt);
   }
 
   async recoverEvents(ws: Workspace, endpointId: string, window: { since: number; until: number; now: number }): Promise<number> {
