@@ -3,18 +3,20 @@
 // a child process (this file, run with the argument `receiver`), so it never shares an event loop
 // with what is measured. Only 127.0.0.1 is ever contacted.
 //
-//  1. raw: undici `request` on one Agent, CONCURRENCY requests in flight, the body of a delivery and
-//     headers of the same size (signatures precomputed); measured before and after the engine runs
-//     and right before each round of delivery alone; once more at the end through undici's handler
-//     API (`dispatch`), which the engine's sender uses, shown for context beside the goal;
+//  1. raw: undici `request` on one Agent, CONCURRENCY requests in flight, the body of a delivery
+//     and headers of the same size (signatures precomputed); measured before and after the
+//     engine runs and right before and after each round of delivery alone; once more at the end
+//     through undici's handler API (`dispatch`), which the engine's sender uses, shown for
+//     context beside the goal;
 //  2. engine: the service in-process (role `all`, a temp data dir), ENDPOINTS sandbox endpoints at
 //     the receiver, FACTS facts published in-process (each fans out to every endpoint):
 //     end to end, timed from the first publish (publishing runs alongside delivery in the same
 //     process) to the last delivery received and to the last one recorded as delivered, against
 //     the median of every raw rate; then DRAIN_ROUNDS rounds of delivery alone, the same backlog
-//     published with the dispatcher stopped and timed from its start, each against the raw rate
-//     measured just before it (the machine's speed drifts within a run; a round and its raw rate
-//     see the same machine), and the median of those ratios is the result;
+//     published with the dispatcher stopped and timed from its start, each against the mean of the
+//     raw rates measured right before and right after it (the machine's speed drifts within a run;
+//     a round and the raw rates around it see the same machine), and the median of those ratios is
+//     the result;
 //     then the engine's sender alone (no queue, no store), the part no database work can remove;
 //  3. latency: RATE facts/s for SECONDS to one endpoint, from each publish's scheduled time to the
 //     arrival at the receiver; published in-process, then with POST /events from the receiver's
@@ -427,21 +429,22 @@ async function main() {
     // The same backlog published first, with the dispatcher stopped: delivery alone, in rounds.
     const drains = [];
     for (let round = 1; round <= DRAIN_ROUNDS; round++) {
-      const raw = await measureRaw(`raw, before delivery alone ${round}`);
       await service.dispatcher.stop();
-      await receiver.call("reset");
       const backlog = await publishBulk(throughput.ws, FACTS);
+      const before = await measureRaw(`raw, before delivery alone ${round}`);
+      await receiver.call("reset");
       cpu = await cpuSnapshot(receiver);
       started = now();
       service.dispatcher.start();
       const drain = await finish(backlog, started, cpu, "drain");
-      drain.rawRate = raw.rate;
-      drain.ratio = drain.recordedRate / raw.rate;
+      const after = await measureRaw(`raw, after delivery alone ${round}`);
+      drain.rawRate = (before.rate + after.rate) / 2;
+      drain.ratio = drain.recordedRate / drain.rawRate;
       drains.push(drain);
       console.log(`  delivery alone ${round}: a published backlog of ${backlog}`);
       console.log(`    start -> all received           ${rate(drain.receivedRate).padStart(7)} deliveries/s`);
       console.log(
-        `    start -> all recorded           ${rate(drain.recordedRate).padStart(7)} deliveries/s  (${drain.seconds.toFixed(2)} s) = ${drain.ratio.toFixed(2)}x the raw rate just before`,
+        `    start -> all recorded           ${rate(drain.recordedRate).padStart(7)} deliveries/s  (${drain.seconds.toFixed(2)} s) = ${drain.ratio.toFixed(2)}x the mean raw rate around it`,
       );
       console.log(`    CPU per delivery                ${cpuBreakdown(drain.cpu)}`);
     }
@@ -507,7 +510,7 @@ async function main() {
     const ceiling = (cores * 1_000_000) / drainCpuBothSides;
     console.log(
       `  CPU ceiling: delivery alone takes ${drainCpuBothSides.toFixed(0)} µs of CPU per delivery in both processes, so ${cores} cores ` +
-        `allow at most ${rate(ceiling)} deliveries/s = ${(ceiling / drain.rawRate).toFixed(2)}x the raw rate before that round with every core busy ` +
+        `allow at most ${rate(ceiling)} deliveries/s = ${(ceiling / drain.rawRate).toFixed(2)}x the mean raw rate around that round with every core busy ` +
         `(a raw request takes ${(rawCpuMedian + median(raws.map((raw) => raw.cpu.receiver))).toFixed(0)} µs in both)`,
     );
 
