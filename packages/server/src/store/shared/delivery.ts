@@ -128,11 +128,12 @@ interface AttemptInsert {
   attempt: AttemptRecord;
 }
 
-/** Attempt log rows, in the order of the columns it names. */
+/** The attempt log's columns, in the order its inserts list them. */
+const ATTEMPT_LOG_COLUMNS = sql`(id, event_id, endpoint_id, organization_id, attempt, ${sql.id("trigger")}, started_at, duration_ms, status_code, outcome, error, response_body)`;
+
+/** Attempt log rows, each in the order of ATTEMPT_LOG_COLUMNS. */
 const insertAttemptRows = new BatchStatement(
-  (rows) => sql`
-    insert into event_attempts (id, event_id, endpoint_id, organization_id, attempt, ${sql.id("trigger")}, started_at, duration_ms, status_code, outcome, error, response_body)
-    values ${sql.join(rows.map((row) => sql`(${sql.join(row)})`))}`,
+  (rows) => sql`insert into event_attempts ${ATTEMPT_LOG_COLUMNS} values ${sql.join(rows.map((row) => sql`(${sql.join(row)})`))}`,
 );
 
 async function insertAttempts(db: Kysely<Database>, dialect: DialectSupport, rows: readonly AttemptInsert[], trigger: "automatic" | "manual"): Promise<void> {
@@ -372,12 +373,11 @@ export function outcomeRow(input: CompleteAttemptInput): BatchRow {
 
 /** The VALUES list `v`; PostgreSQL types a VALUES list like a UNION, so casts on the first row type them all. */
 function outcomesTable(rows: readonly BatchRow[], dialect: DialectSupport) {
-  const first = (row: BatchRow) =>
-    sql.join(row.map((value, i) => {
-      const type = OUTCOME_COLUMNS[i]![1];
-      return sql`cast(${value} as ${sql.raw(type === "time" ? dialect.timeType : type)})`;
-    }));
-  const values = sql.join(rows.map((row, i) => sql`(${i === 0 ? first(row) : sql.join(row)})`));
+  const cast = (value: unknown, i: number) => {
+    const type = OUTCOME_COLUMNS[i]![1];
+    return sql`cast(${value} as ${sql.raw(type === "time" ? dialect.timeType : type)})`;
+  };
+  const values = sql.join(rows.map((row, i) => sql`(${sql.join(i === 0 ? row.map(cast) : row)})`));
   return sql`v (${sql.raw(OUTCOME_COLUMNS.map(([name]) => name).join(", "))}) as (values ${values})`;
 }
 
@@ -397,7 +397,7 @@ const recordOutcomes = new BatchStatement(
   (rows, dialect) => sql<{ event_id: string; endpoint_id: string }>`
     with ${outcomesTable(rows, dialect)},
     done as (${updateEvents} returning events.id, events.attempts, events.endpoint_id, events.organization_id)
-    insert into event_attempts (id, event_id, endpoint_id, organization_id, attempt, ${sql.id("trigger")}, started_at, duration_ms, status_code, outcome, error, response_body)
+    insert into event_attempts ${ATTEMPT_LOG_COLUMNS}
     select v.attempt_id, done.id, done.endpoint_id, done.organization_id, done.attempts, 'automatic', v.started_at, v.duration_ms, v.status_code, v.outcome, v.error, v.response_body
     from done inner join v on v.id = done.id
     returning event_id, endpoint_id`,
