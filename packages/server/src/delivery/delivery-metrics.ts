@@ -25,7 +25,7 @@ export function createDeliveryMetrics(registry: Registry, store: Store, inFlight
   const claims = new Counter({ name: "medblocks_delivery_claimed_total", help: "Events claimed for an attempt", registers: [registry] });
   new Gauge({
     name: "medblocks_delivery_in_flight",
-    help: "Attempts in flight in this process",
+    help: "Attempts in flight in this process: handed to the delivery thread, on the wire or waiting there for a free slot",
     registers: [registry],
     collect() {
       this.set(inFlight());

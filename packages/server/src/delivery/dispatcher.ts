@@ -31,7 +31,10 @@ export interface DispatcherOptions {
   logger: Logger;
   metrics?: DeliveryMetrics;
   clock?: () => number;
-  /** Attempts in flight at once in this process. */
+  /**
+   * Attempts in flight at once in this process: handed to the sender and not yet answered (the
+   * delivery thread may hold some of them back until the wire has room).
+   */
   concurrency?: number;
   /** Attempts in flight at once for one endpoint, so a slow endpoint cannot take every slot. */
   perEndpointConcurrency?: number;
@@ -140,6 +143,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       payload: event.payload,
       secrets: signingSecrets({ secrets }, endpoint, clock()),
       mode: event.mode,
+      endpointId: endpoint.id,
     });
     sent();
     const verdict = afterAutomaticAttempt(schedule, {

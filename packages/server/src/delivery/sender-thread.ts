@@ -1,11 +1,24 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { createSender } from "./sender.js";
-import type { FromSenderThread, JobOutcome, SenderThreadData, ToSenderThread } from "./threaded-sender.js";
+import type { FromSenderThread, JobOutcome, SendJob, SenderThreadData, ToSenderThread } from "./threaded-sender.js";
+import { WireQueue } from "./wire-queue.js";
 
-/** The sender thread's entry (see threaded-sender.ts): runs the jobs it is sent, answers in batches. */
+/**
+ * The sender thread's entry (see threaded-sender.ts): runs the jobs it is sent, within the caps on
+ * the wire when it has them, and answers in batches.
+ */
 
 const port = parentPort!;
-const sender = createSender(workerData as SenderThreadData);
+const { wire, ...senderOptions } = workerData as SenderThreadData;
+const sender = createSender(senderOptions);
+
+interface Received {
+  job: SendJob;
+  /** When the job arrived here, on this thread's clock. */
+  receivedAt: number;
+}
+
+const queue = wire ? new WireQueue<Received>(wire, run) : null;
 let outbox: JobOutcome[] = [];
 let inFlight = 0;
 let closing = false;
@@ -35,12 +48,20 @@ port.on("message", (message: ToSenderThread) => {
     if (inFlight === 0) void shutdown();
     return;
   }
-  for (const { id, delivery, startedAt } of message.jobs) {
+  const receivedAt = performance.now();
+  for (const job of message.jobs) {
     inFlight++;
-    sender.send(delivery, startedAt).then(
-      (result) => answer({ id, result }),
-      (error: unknown) => answer({ id, error: error instanceof Error ? error.message : String(error) }),
-    );
+    const endpointId = job.delivery.endpointId;
+    if (queue && endpointId !== undefined) queue.add(endpointId, { job, receivedAt });
+    else void run({ job, receivedAt });
   }
 });
+
+/** Sends a job now; its start on the service's clock is when it was handed over, plus its wait here. */
+function run({ job: { id, delivery, startedAt }, receivedAt }: Received): Promise<void> {
+  return sender.send(delivery, startedAt + Math.round(performance.now() - receivedAt)).then(
+    (result) => answer({ id, result }),
+    (error: unknown) => answer({ id, error: error instanceof Error ? error.message : String(error) }),
+  );
+}
 port.postMessage({ type: "ready" } satisfies FromSenderThread);

@@ -26,6 +26,12 @@ export interface Delivery {
   /** Valid secrets, newest first; one signature each. */
   secrets: string[];
   mode: Mode;
+  /**
+   * Set for an automatic attempt: the delivery thread keeps at most the per-endpoint cap of them
+   * on the wire at once, and starts the others as those finish. A manual redelivery leaves it out
+   * and goes out at once. (The sender in process sends every attempt at once.)
+   */
+  endpointId?: string;
 }
 
 export interface SendResult {

@@ -62,6 +62,33 @@ describe("threaded sender", () => {
     }
   });
 
+  test("with caps on the wire, an endpoint's attempts past its cap wait in the thread, timed from their start; a manual attempt goes at once", async () => {
+    const serviceNow = Date.UTC(2031, 0, 2, 3, 4, 5);
+    const sender = createThreadedSender({ timeoutMs: 2_000, allowPrivateNetworks: false, clock: () => serviceNow, wire: { concurrency: 4, perEndpoint: 1 } });
+    try {
+      const before = receiver.requests.length;
+      const automatic = [1, 2, 3].map(() => sender.send(delivery("/200?delay=150", { endpointId: "wh_capped" })));
+      const manual = sender.send(delivery("/201?delay=150"));
+      const results = await Promise.all([...automatic, manual]);
+      expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 201]);
+      const arrivals = receiver.requests.slice(before).map((r) => ({ path: r.path, at: r.receivedAt }));
+      expect(arrivals).toHaveLength(4);
+      // The manual attempt and the endpoint's first arrive together; the endpoint's others one by one, as each answer comes.
+      const capped = arrivals.filter((a) => a.path.startsWith("/200"));
+      const manualArrival = arrivals.find((a) => a.path.startsWith("/201"))!;
+      expect(Math.abs(manualArrival.at - capped[0]!.at)).toBeLessThan(100);
+      expect(capped[1]!.at - capped[0]!.at).toBeGreaterThanOrEqual(140);
+      expect(capped[2]!.at - capped[1]!.at).toBeGreaterThanOrEqual(140);
+      // Each waited in the thread for its turn: its start on the service's clock counts the wait.
+      const [first, second, third] = results.slice(0, 3).map((r) => r.startedAt - serviceNow);
+      expect(first).toBeLessThan(50);
+      expect(second).toBeGreaterThanOrEqual(140);
+      expect(third).toBeGreaterThanOrEqual(280);
+    } finally {
+      await sender.close();
+    }
+  });
+
   test("a send the sender refuses fails alone, and the thread goes on", async () => {
     const sender = createThreadedSender({ timeoutMs: 2_000, allowPrivateNetworks: false });
     try {

@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { Delivery, SendResult, Sender, SenderOptions } from "./sender.js";
+import type { WireCaps } from "./wire-queue.js";
 
 /**
  * The sender on a thread of its own. Signing and HTTP take about as much CPU per delivery as the
@@ -10,8 +11,17 @@ import type { Delivery, SendResult, Sender, SenderOptions } from "./sender.js";
  * little beside the attempt.
  */
 
+export interface ThreadedSenderOptions extends SenderOptions {
+  /**
+   * Caps on the attempts on the wire, for attempts that name their endpoint: the dispatcher may
+   * hand over more, which wait in the thread for a free slot. Without caps every attempt goes out
+   * at once.
+   */
+  wire?: WireCaps;
+}
+
 /** What the sender thread is started with: the sender's options, as data. */
-export type SenderThreadData = Omit<SenderOptions, "clock">;
+export type SenderThreadData = Omit<ThreadedSenderOptions, "clock">;
 
 export interface SendJob {
   id: number;
@@ -45,9 +55,9 @@ interface Waiter {
 /** Starts a sender thread; tests pass one that fails on purpose. */
 export type SpawnSenderThread = (data: SenderThreadData) => Worker;
 
-export function createThreadedSender(options: SenderOptions, spawn: SpawnSenderThread = spawnSenderThread): Sender {
+export function createThreadedSender(options: ThreadedSenderOptions, spawn: SpawnSenderThread = spawnSenderThread): Sender {
   // The clock stays here: the thread gets each attempt's start time instead.
-  const { clock = Date.now, ...data }: SenderOptions = options;
+  const { clock = Date.now, ...data }: ThreadedSenderOptions = options;
   const waiting = new Map<number, Waiter>();
   let thread: Running | null = null;
   let outbox: SendJob[] = [];
