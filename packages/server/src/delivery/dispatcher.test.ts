@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import type { SecretBox } from "../domain/secret-box.js";
 import type { ClaimedEvent, ClaimInput, CompleteAttemptInput, EndpointRow, EventRow, Store } from "../store/store.js";
 import { createDispatcher, type Dispatcher } from "./dispatcher.js";
-import type { Delivery, Sender, SendResult } from "./sender.js";
+import { AttemptNotStartedError, type Delivery, type Sender, type SendResult } from "./sender.js";
 
 /**
  * The dispatcher against an in-memory queue and a sender whose answers the test controls: batching,
@@ -129,20 +129,27 @@ function fakeStore() {
 interface FakeSender {
   sender: Sender;
   sent: Delivery[];
-  held: { delivery: Delivery; finish: () => void }[];
+  held: { delivery: Delivery; finish: () => void; giveBack: () => void }[];
   endpointOf(delivery: Delivery): string;
   readonly maxTotal: number;
   maxPerEndpoint: Map<string, number>;
 }
 
-/** A sender whose attempts finish when the test (or `auto`) says so; it tracks what is in flight. */
-function fakeSender(auto: (delivery: Delivery) => Promise<void> | null = () => new Promise((resolve) => setTimeout(resolve, 1))): FakeSender {
+/**
+ * A sender whose attempts finish when the test (or `auto`) says so; it tracks what is in flight.
+ * With `heldBackForTheWire`, its held attempts count as waiting for the wire (as in the delivery
+ * thread), so `releaseWaiting` gives them back unstarted.
+ */
+function fakeSender(
+  auto: (delivery: Delivery) => Promise<void> | null = () => new Promise((resolve) => setTimeout(resolve, 1)),
+  { heldBackForTheWire = false } = {},
+): FakeSender {
   const inFlight = new Map<string, number>();
   let total = 0;
   let maxTotal = 0;
   const maxPerEndpoint = new Map<string, number>();
   const sent: Delivery[] = [];
-  const held: { delivery: Delivery; finish: () => void }[] = [];
+  const held: { delivery: Delivery; finish: () => void; giveBack: () => void }[] = [];
   const endpointOf = (delivery: Delivery) => delivery.url.slice(delivery.url.lastIndexOf("/") + 1);
   const sender: Sender = {
     ready: () => Promise.resolve(),
@@ -154,11 +161,20 @@ function fakeSender(auto: (delivery: Delivery) => Promise<void> | null = () => n
       inFlight.set(endpointId, (inFlight.get(endpointId) ?? 0) + 1);
       maxPerEndpoint.set(endpointId, Math.max(maxPerEndpoint.get(endpointId) ?? 0, inFlight.get(endpointId)!));
       const startedAt = Date.now();
-      await (auto(delivery) ?? new Promise<void>((finish) => held.push({ delivery, finish })));
-      total--;
-      inFlight.set(endpointId, inFlight.get(endpointId)! - 1);
+      try {
+        await (auto(delivery) ??
+          new Promise<void>((finish, reject) =>
+            held.push({ delivery, finish, giveBack: () => reject(new AttemptNotStartedError("given back")) }),
+          ));
+      } finally {
+        total--;
+        inFlight.set(endpointId, inFlight.get(endpointId)! - 1);
+      }
       const result: SendResult = { outcome: "delivered", statusCode: 200, startedAt, durationMs: 1, responseBody: "ok", error: null, retryAfterMs: null };
       return result;
+    },
+    releaseWaiting: () => {
+      if (heldBackForTheWire) for (const h of held.splice(0)) h.giveBack();
     },
     close: async () => {},
   };
@@ -363,6 +379,21 @@ describe("dispatcher", () => {
     // Each retry waited for the poll (40 ms, jittered by a quarter either way).
     expect(failures[1]! - failures[0]!).toBeGreaterThanOrEqual(25);
     expect(failures[2]! - failures[1]!).toBeGreaterThanOrEqual(25);
+  });
+
+  test("stop also hands back the attempts the sender gives back unstarted, and records nothing for them", async () => {
+    const queue = fakeStore();
+    queue.add("wh_a", 2);
+    queue.add("wh_b", 1);
+    // The sender holds them all back, as the delivery thread holds attempts waiting for the wire.
+    const sender = fakeSender(() => null, { heldBackForTheWire: true });
+    const d = start(queue.store, sender, { concurrency: 4, perEndpoint: 2 });
+    await until(() => sender.held.length === 3);
+    await d.stop();
+    expect([...queue.released].sort()).toEqual(["evt_wh_a_0", "evt_wh_a_1", "evt_wh_b_0"]);
+    expect(queue.dueCount).toBe(3);
+    expect(queue.completed).toEqual([]);
+    dispatcher = undefined;
   });
 
   test("stop hands back unstarted claims and waits for attempts in flight to be recorded", async () => {

@@ -5,7 +5,7 @@ import type { SecretBox } from "../domain/secret-box.js";
 import type { ClaimedEvent, Store } from "../store/store.js";
 import type { DeliveryMetrics } from "./delivery-metrics.js";
 import { afterAutomaticAttempt } from "./retry-schedule.js";
-import { toAttemptRecord, type Sender } from "./sender.js";
+import { AttemptNotStartedError, toAttemptRecord, type Sender } from "./sender.js";
 
 /**
  * The delivery loop. It claims due events in batches under a lease, sends them concurrently within
@@ -192,7 +192,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       kickLoop();
     };
     const task = attempt(claimed, freeSlot)
-      .catch((error: unknown) => {
+      .catch(async (error: unknown) => {
+        if (error instanceof AttemptNotStartedError) {
+          // Given back by the delivery thread while stopping: never sent, so back to the queue now.
+          await store.releaseClaims(owner, [claimed.event.id], clock()).catch(() => {});
+          return;
+        }
         // The store failed to record the attempt, or the delivery thread died before answering:
         // either way nothing was recorded, the lease runs out and the event is attempted again.
         logger.error({ err: error, event_id: claimed.event.id }, "delivery attempt not recorded; the event comes due again when its lease ends");
@@ -321,6 +326,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       waiting.clear();
       waitingCount = 0;
       if (unstarted.length > 0) await store.releaseClaims(owner, unstarted, clock());
+      // Those still waiting in the delivery thread for the wire come back too (see the catch in `launch`).
+      sender.releaseWaiting();
       while (running.size > 0) await Promise.allSettled([...running]);
     },
     get inFlight() {

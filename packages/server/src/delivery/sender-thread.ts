@@ -43,6 +43,10 @@ async function shutdown(): Promise<void> {
 }
 
 port.on("message", (message: ToSenderThread) => {
+  if (message.type === "release") {
+    for (const { job } of queue?.takeWaiting() ?? []) answer({ id: job.id, notStarted: true });
+    return;
+  }
   if (message.type === "close") {
     closing = true;
     if (inFlight === 0) void shutdown();

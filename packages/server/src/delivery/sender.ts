@@ -71,7 +71,17 @@ export interface Sender {
   ready(): Promise<void>;
   /** One attempt; `startedAt` (the attempt's time on the service's clock) defaults to now. */
   send(delivery: Delivery, startedAt?: number): Promise<SendResult>;
+  /**
+   * Gives back the attempts still waiting for the wire (only the delivery thread holds any): their
+   * sends reject with AttemptNotStartedError, so a stopping dispatcher hands their claims back.
+   */
+  releaseWaiting(): void;
   close(): Promise<void>;
+}
+
+/** A send given back before it started (see `Sender.releaseWaiting`): nothing was sent. */
+export class AttemptNotStartedError extends Error {
+  override readonly name = "AttemptNotStartedError";
 }
 
 const UNDICI_TIMEOUTS = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
@@ -240,6 +250,8 @@ export function createSender(options: SenderOptions): Sender {
   return {
     ready: () => Promise.resolve(),
     send,
+    // Every attempt goes out at once here: none waits.
+    releaseWaiting: () => {},
     close: async () => {
       await Promise.all([agents.sandbox.close(), agents.live.close()]);
     },

@@ -2,7 +2,7 @@ import Stripe from "stripe";
 import { Worker } from "node:worker_threads";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startReceiver, type TestReceiver } from "../../test/support/receiver.js";
-import type { Delivery } from "./sender.js";
+import { AttemptNotStartedError, type Delivery } from "./sender.js";
 import { createThreadedSender, SenderThreadError, spawnSenderThread, type SpawnSenderThread } from "./threaded-sender.js";
 
 // What only the threaded form has: the crossing between threads. What a send does is tested for
@@ -84,6 +84,26 @@ describe("threaded sender", () => {
       expect(first).toBeLessThan(50);
       expect(second).toBeGreaterThanOrEqual(140);
       expect(third).toBeGreaterThanOrEqual(280);
+    } finally {
+      await sender.close();
+    }
+  });
+
+  test("attempts still waiting for the wire can be given back unstarted; those on the wire finish", async () => {
+    const sender = createThreadedSender({ timeoutMs: 2_000, allowPrivateNetworks: false, wire: { concurrency: 4, perEndpoint: 1 } });
+    try {
+      const before = receiver.requests.length;
+      const sends = [1, 2, 3].map(() => sender.send(delivery("/200?delay=150", { endpointId: "wh_stopping" })));
+      sender.releaseWaiting();
+      const [first, ...rest] = await Promise.allSettled(sends);
+      expect(first).toMatchObject({ status: "fulfilled", value: { outcome: "delivered" } });
+      for (const outcome of rest) {
+        expect(outcome.status).toBe("rejected");
+        expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(AttemptNotStartedError);
+      }
+      expect(receiver.requests.length - before).toBe(1);
+      // The thread goes on: the next attempt for that endpoint is sent.
+      expect(await sender.send(delivery("/202", { endpointId: "wh_stopping" }))).toMatchObject({ outcome: "delivered", statusCode: 202 });
     } finally {
       await sender.close();
     }

@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import type { Delivery, SendResult, Sender, SenderOptions } from "./sender.js";
+import { AttemptNotStartedError, type Delivery, type SendResult, type Sender, type SenderOptions } from "./sender.js";
 import type { WireCaps } from "./wire-queue.js";
 
 /**
@@ -29,10 +29,13 @@ export interface SendJob {
   startedAt: number;
 }
 
-export type ToSenderThread = { type: "send"; jobs: SendJob[] } | { type: "close" };
+export type ToSenderThread = { type: "send"; jobs: SendJob[] } | { type: "release" } | { type: "close" };
 
-/** The result of a job, or why it failed (a sender that threw: bad input, never the receiver). */
-export type JobOutcome = { id: number; result: SendResult } | { id: number; error: string };
+/**
+ * The result of a job, why it failed (a sender that threw: bad input, never the receiver), or that
+ * it was given back before it started.
+ */
+export type JobOutcome = { id: number; result: SendResult } | { id: number; error: string } | { id: number; notStarted: true };
 
 export type FromSenderThread = { type: "ready" } | { type: "results"; outcomes: JobOutcome[] };
 
@@ -85,7 +88,8 @@ export function createThreadedSender(options: ThreadedSenderOptions, spawn: Spaw
         const waiter = waiting.get(outcome.id);
         waiting.delete(outcome.id);
         if ("result" in outcome) waiter?.resolve(outcome.result);
-        else waiter?.reject(new SenderThreadError(outcome.error));
+        else if ("error" in outcome) waiter?.reject(new SenderThreadError(outcome.error));
+        else waiter?.reject(new AttemptNotStartedError("Given back before it started: nothing was sent."));
       }
       // An idle thread does not keep the process alive (its sockets are the thread's own).
       if (waiting.size === 0) worker.unref();
@@ -135,6 +139,11 @@ export function createThreadedSender(options: ThreadedSenderOptions, spawn: Spaw
         // Every send of this synchronous stretch (a dispatcher's pump starts many) goes in one message.
         if (outbox.push({ id, delivery, startedAt }) === 1) queueMicrotask(flush);
       });
+    },
+    releaseWaiting(): void {
+      // After the sends of this synchronous stretch, so none of them is missed.
+      flush();
+      thread?.worker.postMessage({ type: "release" } satisfies ToSenderThread);
     },
     close(): Promise<void> {
       closed ??= (async () => {

@@ -47,6 +47,17 @@ describe("WireQueue", () => {
     expect(queue.onWire).toBe(2);
   });
 
+  test("the waiting attempts can be taken out, in turn order, leaving those on the wire", async () => {
+    const { queue, started, finish } = harness({ concurrency: 1, perEndpoint: 1 });
+    queue.add("a", "a1");
+    queue.add("a", "a2");
+    queue.add("b", "b1");
+    expect(queue.takeWaiting()).toEqual(["a2", "b1"]);
+    await finish("a1");
+    expect(started).toEqual(["a1"]);
+    expect(queue.onWire).toBe(0);
+  });
+
   test("an attempt that fails still frees its slot", async () => {
     const started: string[] = [];
     const queue = new WireQueue<string>({ concurrency: 1, perEndpoint: 1 }, async (name) => {

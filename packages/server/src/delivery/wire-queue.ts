@@ -29,6 +29,13 @@ export class WireQueue<Job> {
     this.#pump();
   }
 
+  /** Takes every attempt still waiting (in turn order), leaving those on the wire to finish. */
+  takeWaiting(): Job[] {
+    const jobs = [...this.#waiting.values()].flat();
+    this.#waiting.clear();
+    return jobs;
+  }
+
   /** Attempts on the wire now. */
   get onWire(): number {
     return this.#total;
