@@ -166,11 +166,14 @@ interface Target {
   origin: string;
   /** Path and query. */
   path: string;
-  /** The host name as the URL gives it (an IP literal is checked before dialing). */
-  hostname: string;
+  /**
+   * Why the host may not be dialed, per mode, when it is an IP literal (dialed without a lookup,
+   * so the connect-time guard never sees it); null when it may, or when it is a name.
+   */
+  refusal: Record<Mode, string | null>;
 }
 
-/** Parsed endpoint URLs, kept so that each attempt does not parse its URL again. */
+/** Parsed endpoint URLs, with their IP-literal check, kept so that no attempt does either again. */
 const URL_CACHE_LIMIT = 10_000;
 
 export function createSender(options: SenderOptions): Sender {
@@ -196,7 +199,9 @@ export function createSender(options: SenderOptions): Sender {
     let target = parsedUrls.get(href);
     if (target === undefined) {
       const url = new URL(href);
-      target = { origin: url.origin, path: `${url.pathname}${url.search}`, hostname: url.hostname };
+      const literal = ipLiteral(url.hostname);
+      const refusalIn = (mode: Mode) => literal && addressRefusal(literal, { mode, allowPrivateNetworks: options.allowPrivateNetworks });
+      target = { origin: url.origin, path: `${url.pathname}${url.search}`, refusal: { sandbox: refusalIn("sandbox"), live: refusalIn("live") } };
       if (parsedUrls.size >= URL_CACHE_LIMIT) parsedUrls.clear();
       parsedUrls.set(href, target);
     }
@@ -222,9 +227,7 @@ export function createSender(options: SenderOptions): Sender {
     } catch {
       return result("connection_error", { error: `invalid URL: ${delivery.url}` });
     }
-    // An IP literal is dialed without a lookup, so the guard would never see it: check it here.
-    const literal = ipLiteral(target.hostname);
-    const refusal = literal && addressRefusal(literal, { mode: delivery.mode, allowPrivateNetworks: options.allowPrivateNetworks });
+    const refusal = target.refusal[delivery.mode];
     if (refusal) return result("blocked", { error: `blocked: ${refusal}` });
 
     const timestamp = Math.floor(startedAt / 1000);
