@@ -89,10 +89,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     if (minted) (options.onBootstrapKey ?? printBootstrapKey)(minted);
 
     const clock = options.clock ?? Date.now;
-    // Attempts are signed and sent on a thread of their own, beside the queue's database work. The
-    // thread keeps the configured numbers of attempts on the wire; the dispatcher hands it up to a
-    // second round (HANDED_ROUNDS), so a connection that frees up is used again at once, even
-    // while this thread is busy writing to the store.
+    // Attempts are signed and sent on a thread of their own, beside the queue's database work; it
+    // keeps the configured numbers on the wire, and the dispatcher hands it HANDED_ROUNDS of them.
     const sender = createThreadedSender({
       timeoutMs: config.deliveryTimeoutMs,
       allowPrivateNetworks: config.allowPrivateNetworks,
