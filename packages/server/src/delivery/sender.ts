@@ -141,9 +141,8 @@ function exchange(dispatcher: Dispatcher, target: Target, headers: string[], bod
           controller = started;
           if (settled) started.abort(DEADLINE_PASSED);
         },
+        // An informational (1xx) answer, if undici passes one on, is overwritten by the real one.
         onResponseStart(_controller, status, answerHeaders) {
-          // 1xx informational answers come before the real one.
-          if (status < 200) return;
           statusCode = status;
           responseHeaders = answerHeaders;
         },
