@@ -65,6 +65,8 @@ function fakeStore() {
   const taken: EventRow[] = [];
   /** While set, recording waits here until the test lets it finish. */
   let heldRecords: (() => void)[] | null = null;
+  /** While set, handing claims back fails, as with a database gone away. */
+  let releaseFailure: Error | null = null;
   const store = {
     async claimDue(input: ClaimInput): Promise<ClaimedEvent[]> {
       claims.push({ ...input, excludeEndpointIds: [...input.excludeEndpointIds] });
@@ -90,6 +92,7 @@ function fakeStore() {
       return true;
     },
     async releaseClaims(_owner: string, ids: readonly string[]) {
+      if (releaseFailure) throw releaseFailure;
       released.push(...ids);
       // Back in the queue, due now: behind what was already due.
       for (const id of ids) {
@@ -110,6 +113,10 @@ function fakeStore() {
     },
     get dueCount() {
       return due.length;
+    },
+    /** Handing claims back fails from now on. */
+    failReleases() {
+      releaseFailure = new Error("database unavailable");
     },
     /** Recording waits until `releaseRecords`. */
     holdRecords() {
@@ -414,6 +421,39 @@ describe("dispatcher", () => {
     await stopping;
     expect(queue.completed.map((c) => c.eventId)).toEqual(["evt_wh_a_0"]);
     expect(sender.sent).toHaveLength(1);
+    dispatcher = undefined;
+  });
+
+  test("stop still waits for attempts in flight when the store cannot take claims back; those claims wait for their leases", async () => {
+    const queue = fakeStore();
+    queue.add("wh_a", 3);
+    queue.add("wh_b", 1);
+    // wh_a: one on the wire and one claimed behind it; wh_b: one held back for the wire.
+    const sender = fakeSender(() => null);
+    const d = start(queue.store, sender, { concurrency: 2, perEndpoint: 1 });
+    await until(() => sender.held.length === 2);
+    queue.failReleases();
+    let stopped = false;
+    const stopping = d.stop().then(() => (stopped = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(stopped).toBe(false);
+    for (const h of sender.held.splice(0)) h.finish();
+    await stopping;
+    expect(queue.completed.map((c) => c.eventId).sort()).toEqual(["evt_wh_a_0", "evt_wh_b_0"]);
+    expect(queue.released).toEqual([]);
+    dispatcher = undefined;
+  });
+
+  test("attempts given back unstarted while the store cannot take claims back are not recorded, and stop completes", async () => {
+    const queue = fakeStore();
+    queue.add("wh_a", 2);
+    const sender = fakeSender(() => null, { heldBackForTheWire: true });
+    const d = start(queue.store, sender, { concurrency: 4, perEndpoint: 2 });
+    await until(() => sender.held.length === 2);
+    queue.failReleases();
+    await d.stop();
+    expect(queue.completed).toEqual([]);
+    expect(queue.released).toEqual([]);
     dispatcher = undefined;
   });
 });

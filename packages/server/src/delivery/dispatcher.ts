@@ -325,7 +325,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const unstarted = [...waiting.values()].flat().map((c) => c.event.id);
       waiting.clear();
       waitingCount = 0;
-      if (unstarted.length > 0) await store.releaseClaims(owner, unstarted, clock());
+      // A store that fails now must not cut the shutdown short: the attempts in flight still finish
+      // and are recorded if they can be, and what could not be handed back comes due when its
+      // lease ends.
+      if (unstarted.length > 0) {
+        await store.releaseClaims(owner, unstarted, clock()).catch((error: unknown) => {
+          logger.warn({ err: error, events: unstarted.length }, "could not hand back unstarted claims; they come due when their lease ends");
+        });
+      }
       // Those still waiting in the delivery thread for the wire come back too (see the catch in `launch`).
       sender.releaseWaiting();
       while (running.size > 0) await Promise.allSettled([...running]);
