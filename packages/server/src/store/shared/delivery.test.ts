@@ -1,4 +1,4 @@
-import { CompiledQuery } from "kysely";
+import { CompiledQuery, sql } from "kysely";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from "../../../test/support/databases.js";
 import { addEndpoint, newWorkspace, publishCreated, rawDb, testId } from "../../../test/support/store-fixtures.js";
@@ -148,6 +148,25 @@ describeEachDatabase("store delivery", (kind) => {
         expect(details, `batch of ${size}`).toContain("SCAN v");
         expect(details.indexOf("SCAN v"), `batch of ${size}`).toBeLessThan(details.findIndex((d) => d.startsWith("SEARCH events USING INDEX")));
         expect(details.filter((d) => d.startsWith("SCAN") && d !== "SCAN v" && !d.includes("CONSTANT ROW")), `batch of ${size}`).toEqual([]);
+      }
+    });
+
+    // SQLite's update runs OR FAIL (no statement journal), which leaves the rows before a failing
+    // one written: only the transaction's rollback may undo them.
+    test("SQLite: a batch whose update fails partway leaves every event and the attempt log as they were", async () => {
+      const { ws } = await queue(1, 3);
+      const claims = (await claimAll(ws, "w1", 3)).sort((a, b) => (a.event.id < b.event.id ? -1 : 1));
+      const refused = claims[1]!.event.id;
+      const trigger = sql.raw(`create temp trigger refuse_one before update on events when old.id = '${refused}' begin select raise(fail, 'refused by the test'); end`);
+      await trigger.execute(rawDb(db.store));
+      try {
+        await expect(completeAttempts(rawDb(db.store), sqliteSupport, claims.map((claim) => delivered(claim, "w1")))).rejects.toThrow("refused by the test");
+      } finally {
+        await sql`drop trigger if exists temp.refuse_one`.execute(rawDb(db.store));
+      }
+      for (const claim of claims) {
+        expect(await rowOf(claim.event.id)).toMatchObject({ attempts: 0, delivered_at: null, lease_owner: "w1" });
+        expect(await attemptsOf(claim.event.id)).toEqual([]);
       }
     });
   }

@@ -384,11 +384,18 @@ function outcomesTable(rows: readonly BatchRow[], dialect: DialectSupport) {
 /**
  * SQLite's half of `completeAttempts`: the fenced update of a batch's events, returning what their
  * attempt rows need (exported for the store's tests, which check its plan).
+ *
+ * `OR FAIL` spares SQLite a statement journal. For a statement that changes several rows inside a
+ * transaction and may abort partway, SQLite first copies every page the statement changes (into a
+ * temporary file past 64 KB), so that it can undo that statement alone. Here any failure fails the
+ * whole recording transaction, which is then rolled back, so that copy is never read; with FAIL, a
+ * row that fails stops the statement without undoing the rows before it, and SQLite keeps no copy.
+ * In drains of the bench's backlog this took the update from 18–19 to 10–12 µs per attempt.
  */
 export const fencedOutcomes = new BatchStatement(
   (rows, dialect) => sql<{ id: string; attempts: number; endpoint_id: string; organization_id: string }>`
     with ${outcomesTable(rows, dialect)}
-    ${updateEvents}
+    update or fail ${eventsWithOutcomes}
     returning events.id, events.attempts, events.endpoint_id, events.organization_id`,
 );
 
@@ -396,7 +403,7 @@ export const fencedOutcomes = new BatchStatement(
 const recordOutcomes = new BatchStatement(
   (rows, dialect) => sql<{ event_id: string; endpoint_id: string }>`
     with ${outcomesTable(rows, dialect)},
-    done as (${updateEvents} returning events.id, events.attempts, events.endpoint_id, events.organization_id)
+    done as (update ${eventsWithOutcomes} returning events.id, events.attempts, events.endpoint_id, events.organization_id)
     insert into event_attempts ${ATTEMPT_LOG_COLUMNS}
     select v.attempt_id, done.id, done.endpoint_id, done.organization_id, done.attempts, 'automatic', v.started_at, v.duration_ms, v.status_code, v.outcome, v.error, v.response_body
     from done inner join v on v.id = done.id
@@ -404,12 +411,12 @@ const recordOutcomes = new BatchStatement(
 );
 
 /**
- * The outcome of each fenced attempt (the VALUES list `v`) on its event. An event a manual
- * redelivery delivered meanwhile is not scheduled again; one whose endpoint is disabled is parked
- * with its next due time.
+ * The outcome of each fenced attempt (the VALUES list `v`) on its event, as an UPDATE without its
+ * `update` keyword (each dialect's statement adds its own). An event a manual redelivery delivered
+ * meanwhile is not scheduled again; one whose endpoint is disabled is parked with its next due time.
  */
-const updateEvents = sql`
-  update events set
+const eventsWithOutcomes = sql`
+  events set
     attempts = events.attempts + 1,
     scheduled_attempts = events.scheduled_attempts + 1,
     last_status_code = v.status_code,
