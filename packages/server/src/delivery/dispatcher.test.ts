@@ -428,7 +428,7 @@ describe("dispatcher", () => {
     const queue = fakeStore();
     queue.add("wh_a", 3);
     queue.add("wh_b", 1);
-    // wh_a: one on the wire and one claimed behind it; wh_b: one held back for the wire.
+    // On the wire: one of wh_a's and wh_b's one; wh_a's second is claimed and waits behind its cap.
     const sender = fakeSender(() => null);
     const d = start(queue.store, sender, { concurrency: 2, perEndpoint: 1 });
     await until(() => sender.held.length === 2);
