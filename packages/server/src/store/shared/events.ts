@@ -23,20 +23,12 @@ export function toClaimedEvent(row: Pick<Selectable<EventsTable>, (typeof CLAIME
 
 /**
  * Maps a row to the contract; the lease columns belong to the delivery engine and stay inside.
- * Written out in full instead of adding to a spread of `toClaimedEvent(row)`: on Node 20, adding
- * properties to such a spread copy cost about 14 µs per event (a tenth of a publish's CPU), this
- * literal under 0.1.
+ * The claim's fields come last: on Node 20, adding properties after a spread of
+ * `toClaimedEvent(row)` cost about 14 µs per event (a tenth of a publish's CPU), spreading it at
+ * the end about 0.15.
  */
 export function toEvent(row: Selectable<EventsTable>): EventRow {
   return {
-    id: row.id,
-    organizationId: row.organization_id,
-    mode: row.mode,
-    endpointId: row.endpoint_id,
-    type: row.type,
-    payload: row.payload,
-    attempts: row.attempts,
-    scheduledAttempts: row.scheduled_attempts,
     apiVersion: row.api_version,
     nextAttemptAt: row.next_attempt_at,
     deliveredAt: row.delivered_at,
@@ -45,6 +37,7 @@ export function toEvent(row: Selectable<EventsTable>): EventRow {
     lastResponseBody: row.last_response_body,
     lastRedeliveredAt: row.last_redelivered_at,
     createdAt: row.created_at,
+    ...toClaimedEvent(row),
   };
 }
 
