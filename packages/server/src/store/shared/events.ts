@@ -1,5 +1,7 @@
-import type { Kysely, Selectable } from "kysely";
+import { sql, type Kysely, type Selectable } from "kysely";
 import type { ClaimedEventRow, EndpointEventQuery, EventRow, NewEvent, Page, Workspace } from "../store.js";
+import { BatchStatement } from "./batch-statement.js";
+import type { DialectSupport } from "./dialect-support.js";
 import { fetchSizeFor, toPage } from "./pagination.js";
 import type { Database, EventsTable } from "./schema.js";
 import { inWorkspace } from "./workspace-scope.js";
@@ -77,8 +79,43 @@ export async function listEndpointEvents(
 // Well under SQLite's bound-parameter limit (32766) and PostgreSQL's (65535) at 19 columns a row.
 const INSERT_CHUNK_ROWS = 500;
 
+/** Every column of `events`, in the order its insert lists them. */
+const EVENT_COLUMNS = [
+  "id",
+  "organization_id",
+  "mode",
+  "endpoint_id",
+  "type",
+  "payload",
+  "api_version",
+  "attempts",
+  "scheduled_attempts",
+  "next_attempt_at",
+  "parked_at",
+  "delivered_at",
+  "exhausted_at",
+  "last_status_code",
+  "last_response_body",
+  "last_redelivered_at",
+  "created_at",
+  "lease_owner",
+  "lease_expires_at",
+] as const satisfies readonly (keyof EventsTable)[];
+// A column added to the table must be added above too: this line stops compiling until it is.
+const everyColumnListed: Exclude<keyof EventsTable, (typeof EVENT_COLUMNS)[number]> extends never ? true : never = true;
+void everyColumnListed;
+
+/**
+ * A publish's event rows, compiled once per row count: Kysely built and compiled the insert anew for
+ * every publish, about 9% of a publish's CPU in a profile (fan-out 8).
+ */
+const insertEventRows = new BatchStatement(
+  (rows) =>
+    sql`insert into events (${sql.join(EVENT_COLUMNS.map((column) => sql.ref(column)))}) values ${sql.join(rows.map((row) => sql`(${sql.join(row)})`))}`,
+);
+
 /** Inserts fresh records (no attempt made yet) and returns them in the order given. */
-export async function insertEvents(db: Kysely<Database>, ws: Workspace, events: NewEvent[]): Promise<EventRow[]> {
+export async function insertEvents(db: Kysely<Database>, dialect: DialectSupport, ws: Workspace, events: NewEvent[]): Promise<EventRow[]> {
   const inserted: EventRow[] = [];
   for (let start = 0; start < events.length; start += INSERT_CHUNK_ROWS) {
     const rows: Selectable<EventsTable>[] = events.slice(start, start + INSERT_CHUNK_ROWS).map((e) => ({
@@ -103,7 +140,7 @@ export async function insertEvents(db: Kysely<Database>, ws: Workspace, events: 
       lease_expires_at: null,
     }));
     // Every column is given, so the rows are known without reading them back.
-    await db.insertInto("events").values(rows).execute();
+    await insertEventRows.execute(db, dialect, rows.map((row) => EVENT_COLUMNS.map((column) => row[column])));
     for (const row of rows) inserted.push(toEvent(row));
   }
   return inserted;

@@ -38,7 +38,7 @@ async function publishIn(trx: Kysely<Database>, dialect: DialectSupport, ws: Wor
   );
   const newEvents = input.buildEvents(endpoints);
   assertForEndpoints(newEvents, endpoints);
-  const events = await insertEvents(trx, ws, newEvents);
+  const events = await insertEvents(trx, dialect, ws, newEvents);
   if (events.some((e) => e.nextAttemptAt !== null)) await dialect.notifyDue(trx);
 
   if (idempotency !== undefined) {
