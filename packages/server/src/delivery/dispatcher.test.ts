@@ -217,14 +217,18 @@ describe("dispatcher", () => {
     senders = [];
   });
 
-  function start(store: Store, fake: FakeSender, options: { concurrency: number; perEndpoint: number; pollIntervalMs?: number }) {
+  function start(
+    store: Store,
+    fake: FakeSender,
+    options: { concurrency: number; perEndpoint: number; pollIntervalMs?: number; logger?: pino.Logger },
+  ) {
     senders.push(fake);
     dispatcher = createDispatcher({
       store,
       sender: fake.sender,
       secrets,
       schedule: [0, 1_000],
-      logger: pino({ level: "silent" }),
+      logger: options.logger ?? pino({ level: "silent" }),
       concurrency: options.concurrency,
       perEndpointConcurrency: options.perEndpoint,
       pollIntervalMs: options.pollIntervalMs ?? 60_000,
@@ -424,13 +428,21 @@ describe("dispatcher", () => {
     dispatcher = undefined;
   });
 
+  /** A logger that keeps its warnings' messages and event counts. */
+  function warningLog() {
+    const warnings: { msg: string; events?: number }[] = [];
+    const logger = pino({ level: "warn" }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
+    return { logger, warnings };
+  }
+
   test("stop still waits for attempts in flight when the store cannot take claims back; those claims wait for their leases", async () => {
+    const { logger, warnings } = warningLog();
     const queue = fakeStore();
     queue.add("wh_a", 3);
     queue.add("wh_b", 1);
     // On the wire: one of wh_a's and wh_b's one; wh_a's second is claimed and waits behind its cap.
     const sender = fakeSender(() => null);
-    const d = start(queue.store, sender, { concurrency: 2, perEndpoint: 1 });
+    const d = start(queue.store, sender, { concurrency: 2, perEndpoint: 1, logger });
     await until(() => sender.held.length === 2);
     queue.failReleases();
     let stopped = false;
@@ -441,19 +453,23 @@ describe("dispatcher", () => {
     await stopping;
     expect(queue.completed.map((c) => c.eventId).sort()).toEqual(["evt_wh_a_0", "evt_wh_b_0"]);
     expect(queue.released).toEqual([]);
+    expect(warnings).toMatchObject([{ msg: "could not hand back unstarted claims; they come due when their lease ends", events: 1 }]);
     dispatcher = undefined;
   });
 
   test("attempts given back unstarted while the store cannot take claims back are not recorded, and stop completes", async () => {
+    const { logger, warnings } = warningLog();
     const queue = fakeStore();
     queue.add("wh_a", 2);
     const sender = fakeSender(() => null, { heldBackForTheWire: true });
-    const d = start(queue.store, sender, { concurrency: 4, perEndpoint: 2 });
+    const d = start(queue.store, sender, { concurrency: 4, perEndpoint: 2, logger });
     await until(() => sender.held.length === 2);
     queue.failReleases();
     await d.stop();
     expect(queue.completed).toEqual([]);
     expect(queue.released).toEqual([]);
+    // Each given-back attempt tried to go back to the queue, and the failure was logged, not thrown.
+    expect(warnings).toMatchObject([{ events: 1 }, { events: 1 }]);
     dispatcher = undefined;
   });
 });

@@ -135,6 +135,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return full;
   }
 
+  /**
+   * Gives unstarted claims back to the queue, due now. A store that cannot take them is only
+   * logged: their leases run out and they come due by themselves.
+   */
+  async function handBack(eventIds: string[]): Promise<void> {
+    await store.releaseClaims(owner, eventIds, clock()).catch((error: unknown) => {
+      logger.warn({ err: error, events: eventIds.length }, "could not hand back unstarted claims; they come due when their lease ends");
+    });
+  }
+
   async function attempt(claimed: ClaimedEvent, sent: () => void): Promise<void> {
     const { event, endpoint, leaseExpiresAt } = claimed;
     const result = await sender.send({
@@ -195,7 +205,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       .catch(async (error: unknown) => {
         if (error instanceof AttemptNotStartedError) {
           // Given back by the delivery thread while stopping: never sent, so back to the queue now.
-          await store.releaseClaims(owner, [claimed.event.id], clock()).catch(() => {});
+          await handBack([claimed.event.id]);
           return;
         }
         // The store failed to record the attempt, or the delivery thread died before answering:
@@ -223,7 +233,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         if (queue.length === 0) waiting.delete(endpointId);
         progress = true;
         if (next.leaseExpiresAt > clock()) launch(next);
-        else void store.releaseClaims(owner, [next.event.id], clock()).catch(() => {});
+        else void handBack([next.event.id]);
       }
     }
   }
@@ -256,9 +266,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       waitingCount++;
     }
     if (surplus.length > 0) {
-      void store.releaseClaims(owner, surplus, clock()).catch((error: unknown) => {
-        logger.warn({ err: error }, "could not hand back surplus claims; they come due when their lease ends");
-      });
+      void handBack(surplus);
     }
     pump();
   }
@@ -325,14 +333,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const unstarted = [...waiting.values()].flat().map((c) => c.event.id);
       waiting.clear();
       waitingCount = 0;
-      // A store that fails now must not cut the shutdown short: the attempts in flight still finish
-      // and are recorded if they can be, and what could not be handed back comes due when its
-      // lease ends.
-      if (unstarted.length > 0) {
-        await store.releaseClaims(owner, unstarted, clock()).catch((error: unknown) => {
-          logger.warn({ err: error, events: unstarted.length }, "could not hand back unstarted claims; they come due when their lease ends");
-        });
-      }
+      // A store that fails now must not cut the shutdown short (see `handBack`): the attempts in
+      // flight still finish and are recorded if they can be.
+      if (unstarted.length > 0) await handBack(unstarted);
       // Those still waiting in the delivery thread for the wire come back too (see the catch in `launch`).
       sender.releaseWaiting();
       while (running.size > 0) await Promise.allSettled([...running]);
