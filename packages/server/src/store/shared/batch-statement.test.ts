@@ -2,7 +2,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { Kysely, sql, SqliteDialect } from "kysely";
 import { afterAll, describe, expect, test } from "vitest";
 import { sqliteSupport } from "../sqlite/sqlite-store.js";
-import { BatchStatement } from "./batch-statement.js";
+import { BatchStatement, valuesList } from "./batch-statement.js";
 
 describe("BatchStatement", () => {
   const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(":memory:") }) });
@@ -12,8 +12,7 @@ describe("BatchStatement", () => {
     let builds = 0;
     const echo = new BatchStatement<{ n: number; word: string }>((rows) => {
       builds++;
-      const values = sql.join(rows.map((row) => sql`(${sql.join(row)})`));
-      return sql`with v (n, word) as (values ${values}) select n, word from v`;
+      return sql`with v (n, word) as (values ${valuesList(rows)}) select n, word from v`;
     });
     const first = await echo.execute(db, sqliteSupport, [[1, "one"], [2, "two"]]);
     const second = await echo.execute(db, sqliteSupport, [[3, "three"], [4, null]]);

@@ -1,8 +1,13 @@
-import { CompiledQuery, type Kysely, type QueryResult, type RawBuilder } from "kysely";
+import { CompiledQuery, sql, type Kysely, type QueryResult, type RawBuilder } from "kysely";
 import type { DialectSupport } from "./dialect-support.js";
 
 /** The values of one row of a batch, in the order its statement lists them. */
 export type BatchRow = readonly unknown[];
+
+/** A batch as the rows of a VALUES list: `(a, b), (c, d)`. */
+export function valuesList(rows: readonly BatchRow[]) {
+  return sql.join(rows.map((row) => sql`(${sql.join(row)})`));
+}
 
 /**
  * A statement over a batch of rows whose text depends only on the dialect and the number of rows

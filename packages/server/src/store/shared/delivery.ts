@@ -9,7 +9,7 @@ import type {
   QueueStats,
   Workspace,
 } from "../store.js";
-import { BatchStatement, type BatchRow } from "./batch-statement.js";
+import { BatchStatement, valuesList, type BatchRow } from "./batch-statement.js";
 import type { DialectSupport } from "./dialect-support.js";
 import { toEndpoint } from "./endpoints.js";
 import { CLAIMED_EVENT_COLUMNS, toClaimedEvent, toEvent } from "./events.js";
@@ -133,7 +133,7 @@ const ATTEMPT_LOG_COLUMNS = sql`(id, event_id, endpoint_id, organization_id, att
 
 /** Attempt log rows, each in the order of ATTEMPT_LOG_COLUMNS. */
 const insertAttemptRows = new BatchStatement(
-  (rows) => sql`insert into event_attempts ${ATTEMPT_LOG_COLUMNS} values ${sql.join(rows.map((row) => sql`(${sql.join(row)})`))}`,
+  (rows) => sql`insert into event_attempts ${ATTEMPT_LOG_COLUMNS} values ${valuesList(rows)}`,
 );
 
 async function insertAttempts(db: Kysely<Database>, dialect: DialectSupport, rows: readonly AttemptInsert[], trigger: "automatic" | "manual"): Promise<void> {

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable } from "kysely";
 import type { ClaimedEventRow, EndpointEventQuery, EventRow, NewEvent, Page, Workspace } from "../store.js";
-import { BatchStatement } from "./batch-statement.js";
+import { BatchStatement, valuesList } from "./batch-statement.js";
 import type { DialectSupport } from "./dialect-support.js";
 import { fetchSizeFor, toPage } from "./pagination.js";
 import type { Database, EventsTable } from "./schema.js";
@@ -111,7 +111,7 @@ void everyColumnListed;
  */
 const insertEventRows = new BatchStatement(
   (rows) =>
-    sql`insert into events (${sql.join(EVENT_COLUMNS.map((column) => sql.ref(column)))}) values ${sql.join(rows.map((row) => sql`(${sql.join(row)})`))}`,
+    sql`insert into events (${sql.join(EVENT_COLUMNS.map((column) => sql.ref(column)))}) values ${valuesList(rows)}`,
 );
 
 /** Inserts fresh records (no attempt made yet) and returns them in the order given. */
