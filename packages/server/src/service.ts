@@ -118,6 +118,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
           concurrency: HANDED_ROUNDS * config.deliveryConcurrency,
           perEndpointConcurrency: HANDED_ROUNDS * config.endpointConcurrency,
           leaseMs: config.deliveryLeaseMs,
+          timeoutMs: config.deliveryTimeoutMs,
           pollIntervalMs: config.pollIntervalMs,
           metrics: createDeliveryMetrics(metrics, store, () => dispatcher?.inFlight ?? 0, clock),
         })
@@ -135,6 +136,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         dispatcher?.wake();
         listen.wake();
       },
+      endpointChanged: (endpointId) => dispatcher?.endpointChanged(endpointId),
     };
     const listen = createListenHub(ctx);
     // Other processes' publishes, resumes and recoveries (PostgreSQL NOTIFY) wake this one too.

@@ -11,6 +11,7 @@ import { AttemptNotStartedError, type Delivery, type Sender, type SendResult } f
  */
 
 const LEASE_MS = 60_000;
+const TIMEOUT_MS = 5_000;
 const secrets: SecretBox = { seal: (plaintext) => plaintext, open: () => "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" };
 
 function endpoint(id: string): EndpointRow {
@@ -67,6 +68,8 @@ function fakeStore() {
   let heldRecords: (() => void)[] | null = null;
   /** While set, handing claims back fails, as with a database gone away. */
   let releaseFailure: Error | null = null;
+  /** Endpoints disabled: their events stay in the queue but are not claimed, as when parked. */
+  const disabled = new Set<string>();
   const store = {
     async claimDue(input: ClaimInput): Promise<ClaimedEvent[]> {
       claims.push({ ...input, excludeEndpointIds: [...input.excludeEndpointIds] });
@@ -75,7 +78,7 @@ function fakeStore() {
       for (let i = 0; i < due.length && claimed.length < input.limit; ) {
         const e = due[i]!;
         const count = perEndpoint.get(e.endpointId) ?? 0;
-        if (input.excludeEndpointIds.includes(e.endpointId) || count >= (input.perEndpointLimit ?? input.limit)) {
+        if (input.excludeEndpointIds.includes(e.endpointId) || disabled.has(e.endpointId) || count >= (input.perEndpointLimit ?? input.limit)) {
           i++;
           continue;
         }
@@ -89,6 +92,7 @@ function fakeStore() {
     async completeAttempt(input: CompleteAttemptInput) {
       if (heldRecords) await new Promise<void>((resolve) => heldRecords!.push(resolve));
       completed.push(input);
+      if (input.disableEndpoint) disabled.add(taken.find((e) => e.id === input.eventId)!.endpointId);
       return true;
     },
     async releaseClaims(_owner: string, ids: readonly string[]) {
@@ -113,6 +117,10 @@ function fakeStore() {
     },
     get dueCount() {
       return due.length;
+    },
+    /** The endpoint is disabled from now on: its events are no longer claimed. */
+    disable(endpointId: string) {
+      disabled.add(endpointId);
     },
     /** Handing claims back fails from now on. */
     failReleases() {
@@ -149,7 +157,7 @@ interface FakeSender {
  */
 function fakeSender(
   auto: (delivery: Delivery) => Promise<void> | null = () => new Promise((resolve) => setTimeout(resolve, 1)),
-  { heldBackForTheWire = false } = {},
+  { heldBackForTheWire = false, answer = () => ({}) }: { heldBackForTheWire?: boolean; answer?: (delivery: Delivery) => Partial<SendResult> } = {},
 ): FakeSender {
   const inFlight = new Map<string, number>();
   let total = 0;
@@ -177,7 +185,7 @@ function fakeSender(
         total--;
         inFlight.set(endpointId, inFlight.get(endpointId)! - 1);
       }
-      const result: SendResult = { outcome: "delivered", statusCode: 200, startedAt, durationMs: 1, responseBody: "ok", error: null, retryAfterMs: null };
+      const result: SendResult = { outcome: "delivered", statusCode: 200, startedAt, durationMs: 1, responseBody: "ok", error: null, retryAfterMs: null, ...answer(delivery) };
       return result;
     },
     releaseWaiting: () => {
@@ -220,7 +228,7 @@ describe("dispatcher", () => {
   function start(
     store: Store,
     fake: FakeSender,
-    options: { concurrency: number; perEndpoint: number; pollIntervalMs?: number; logger?: pino.Logger },
+    options: { concurrency: number; perEndpoint: number; pollIntervalMs?: number; logger?: pino.Logger; clock?: () => number },
   ) {
     senders.push(fake);
     dispatcher = createDispatcher({
@@ -233,6 +241,8 @@ describe("dispatcher", () => {
       perEndpointConcurrency: options.perEndpoint,
       pollIntervalMs: options.pollIntervalMs ?? 60_000,
       leaseMs: LEASE_MS,
+      timeoutMs: TIMEOUT_MS,
+      ...(options.clock && { clock: options.clock }),
     });
     dispatcher.start();
     return dispatcher;
@@ -325,6 +335,69 @@ describe("dispatcher", () => {
     expect(queue.dueCount).toBe(40 - 4);
     expect(queue.claims.at(-1)!.excludeEndpointIds).toEqual(["wh_slow"]);
     for (const h of sender.held.splice(0)) h.finish();
+  });
+
+  test("an endpoint disabled or changed meanwhile: its claims not yet started go back to the queue, none is sent as claimed", async () => {
+    const queue = fakeStore();
+    queue.add("wh_a", 6);
+    queue.add("wh_b", 2);
+    const sender = fakeSender(() => null);
+    const d = start(queue.store, sender, { concurrency: 4, perEndpoint: 2 });
+    // Two of each endpoint on the wire, and a second round of wh_a's waiting for its slots.
+    await until(() => sender.held.length === 4 && queue.dueCount === 2);
+    queue.disable("wh_a");
+    d.endpointChanged("wh_a");
+    expect(queue.released).toEqual(["evt_wh_a_2", "evt_wh_a_3"]);
+    for (const h of sender.held.splice(0)) h.finish();
+    await until(() => queue.completed.length === 4);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(sender.sent.map((delivery) => delivery.eventId).sort()).toEqual(["evt_wh_a_0", "evt_wh_a_1", "evt_wh_b_0", "evt_wh_b_1"]);
+  });
+
+  test("an answer that disables its endpoint (410) stops its other claims at once, before the outcome is recorded", async () => {
+    const queue = fakeStore();
+    queue.add("wh_a", 6);
+    queue.holdRecords();
+    const sender = fakeSender(() => null, {
+      answer: (delivery) => (delivery.eventId === "evt_wh_a_0" ? { outcome: "http_error", statusCode: 410, responseBody: "gone" } : {}),
+    });
+    start(queue.store, sender, { concurrency: 4, perEndpoint: 2 });
+    // Two on the wire, a second round waiting for their slots.
+    await until(() => sender.held.length === 2 && queue.dueCount === 2);
+    sender.held.shift()!.finish();
+    try {
+      // The 410 is being recorded; the claims waiting behind it went back, and the claims made
+      // meanwhile leave the endpoint out.
+      await until(() => queue.recordsWaiting === 1 && queue.released.length === 2);
+      await until(() => queue.claims.length > 2 && queue.claims.at(-1)!.excludeEndpointIds.includes("wh_a"));
+      expect(sender.sent.map((delivery) => delivery.eventId)).toEqual(["evt_wh_a_0", "evt_wh_a_1"]);
+    } finally {
+      queue.releaseRecords();
+    }
+    sender.held.shift()!.finish();
+    await until(() => queue.completed.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(queue.completed.find((c) => c.eventId === "evt_wh_a_0")).toMatchObject({ disableEndpoint: "gone" });
+    expect(sender.sent).toHaveLength(2);
+  });
+
+  test("a claim that waited past its start-by time goes back to the queue and goes out under a new claim", async () => {
+    let now = 1_000_000;
+    const room = TIMEOUT_MS + 1_000;
+    const queue = fakeStore();
+    queue.add("wh_a", 2);
+    const sender = fakeSender(() => null);
+    start(queue.store, sender, { concurrency: 1, perEndpoint: 1, clock: () => now });
+    await until(() => sender.held.length === 1 && queue.dueCount === 0);
+    expect(sender.sent[0]).toMatchObject({ eventId: "evt_wh_a_0", startBy: 1_000_000 + LEASE_MS - room });
+    // The waiting claim's lease no longer leaves room for an attempt and its recording.
+    now += LEASE_MS - room + 1;
+    sender.held.shift()!.finish();
+    await until(() => sender.sent.length === 2);
+    expect(queue.released).toEqual(["evt_wh_a_1"]);
+    expect(sender.sent[1]).toMatchObject({ eventId: "evt_wh_a_1", startBy: now + LEASE_MS - room });
+    sender.held.shift()!.finish();
+    await until(() => queue.completed.length === 2);
   });
 
   test("an attempt that ends without an answer (its delivery thread died) records nothing; its slot frees and the rest go on", async () => {

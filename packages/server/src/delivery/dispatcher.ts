@@ -42,6 +42,11 @@ export interface DispatcherOptions {
   pollIntervalMs?: number;
   /** How long a claim is ours; well over the delivery timeout. */
   leaseMs: number;
+  /**
+   * The delivery timeout. An attempt starts only while its claim's lease leaves room for it and
+   * for its recording; a claim that waited longer goes back to the queue unstarted.
+   */
+  timeoutMs: number;
   /** This process's name on its leases. */
   workerId?: string;
 }
@@ -50,6 +55,12 @@ export interface Dispatcher {
   start(): void;
   /** Claim now: called after a publish or a resume, so new events leave within milliseconds. */
   wake(): void;
+  /**
+   * The endpoint was disabled, deleted, or changed its URL or secrets: its attempts not started
+   * yet go back to the queue instead of going out as their claims saw it (a disabled or deleted
+   * endpoint's stay parked or are gone; the others are claimed again as the endpoint is now).
+   */
+  endpointChanged(endpointId: string): void;
   /** Stop claiming, finish attempts in flight, hand unstarted claims back to the queue. */
   stop(): Promise<void>;
   readonly inFlight: number;
@@ -91,6 +102,20 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let excluded = new Set<string>();
   /** After a failed claim, only the poll tries again (no wake-up turns a storage outage into a busy loop). */
   let failedClaim = false;
+  /**
+   * Endpoints an attempt's outcome is disabling (410, exhaustion), until that outcome is recorded:
+   * left out of claims, so their events handed back meanwhile are not claimed and sent again
+   * before the disable commits.
+   */
+  const disabling = new Map<string, number>();
+  /** Endpoints changed while a claim is being made: that claim's events for them go back. */
+  let changedDuringClaim: Set<string> | null = null;
+  /**
+   * How much of a lease an attempt needs when it starts: the timeout, then time to be recorded
+   * (half the timeout, at most a second; the lease is at least twice the timeout).
+   */
+  const attemptRoomMs = options.timeoutMs + Math.min(1_000, options.timeoutMs / 2);
+  const startBy = (claimed: ClaimedEvent) => claimed.leaseExpiresAt - attemptRoomMs;
 
   /**
    * Claims that count against `capacity`: on the wire, waiting for a slot, and attempts being
@@ -154,8 +179,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       secrets: signingSecrets({ secrets }, endpoint, clock()),
       mode: event.mode,
       endpointId: endpoint.id,
+      // A claim that waited too long in the delivery thread comes back unstarted (see `launch`).
+      startBy: startBy(claimed),
+      lastAttempt: event.scheduledAttempts + 1 >= schedule.length,
     });
-    sent();
     const verdict = afterAutomaticAttempt(schedule, {
       outcome: result.outcome,
       statusCode: result.statusCode,
@@ -163,14 +190,33 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       attemptNumber: event.scheduledAttempts + 1,
       now: clock(),
     });
+    const disables = verdict.disableEndpoint !== undefined;
+    // Nothing more goes to an endpoint this answer disables, from now on rather than from its
+    // recording: before the slot frees, or the next attempt for it would take that slot.
+    if (disables) {
+      disabling.set(endpoint.id, (disabling.get(endpoint.id) ?? 0) + 1);
+      endpointChanged(endpoint.id);
+    }
+    sent();
     options.metrics?.observeAttempt(result);
-    const recorded = await store.completeAttempt({
-      owner,
-      leaseExpiresAt,
-      eventId: event.id,
-      attempt: toAttemptRecord(result),
-      ...verdict,
-    });
+    let recorded: boolean;
+    try {
+      recorded = await store.completeAttempt({
+        owner,
+        leaseExpiresAt,
+        eventId: event.id,
+        attempt: toAttemptRecord(result),
+        ...verdict,
+      });
+    } finally {
+      if (disables) {
+        const left = disabling.get(endpoint.id)! - 1;
+        if (left > 0) disabling.set(endpoint.id, left);
+        else disabling.delete(endpoint.id);
+        // Its events are parked now, or, if the outcome could not be recorded, due again.
+        wake();
+      }
+    }
     if (!recorded) logger.warn({ event_id: event.id }, "lease lost before the attempt was recorded; another worker owns the event now");
     if (verdict.disableEndpoint && recorded) {
       logger.warn({ endpoint_id: endpoint.id, reason: verdict.disableEndpoint }, "webhook endpoint disabled");
@@ -204,7 +250,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const task = attempt(claimed, freeSlot)
       .catch(async (error: unknown) => {
         if (error instanceof AttemptNotStartedError) {
-          // Given back by the delivery thread while stopping: never sent, so back to the queue now.
+          // Never sent (given back while stopping or after its endpoint changed, or waited past its
+          // start-by time): back to the queue now.
           await handBack([claimed.event.id]);
           return;
         }
@@ -232,7 +279,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         waitingCount--;
         if (queue.length === 0) waiting.delete(endpointId);
         progress = true;
-        if (next.leaseExpiresAt > clock()) launch(next);
+        if (clock() <= startBy(next)) launch(next);
         else void handBack([next.event.id]);
       }
     }
@@ -278,8 +325,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (room > 0 && (polled || claimWanted())) {
         // Endpoints this process already holds enough of are skipped, and each of the others gets
         // at most one round, so a flood for one endpoint cannot fill the batch.
-        const skip = exclusions();
+        const skip = [...exclusions(), ...disabling.keys()];
         const before = signals;
+        changedDuringClaim = new Set();
         try {
           const claims = await store.claimDue({
             owner,
@@ -290,7 +338,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             excludeEndpointIds: skip,
           });
           options.metrics?.claimed(claims.length);
-          accept(claims);
+          // An endpoint that changed while the claim was made may have been read as it was before.
+          const changed = changedDuringClaim;
+          const stale = claims.filter((claimed) => changed.has(claimed.endpoint.id));
+          if (stale.length > 0) void handBack(stale.map((claimed) => claimed.event.id));
+          accept(stale.length > 0 ? claims.filter((claimed) => !changed.has(claimed.endpoint.id)) : claims);
           // Left out of the next claim, and watched so the queue is read again when they free up.
           excluded = new Set(exclusions());
           // A short answer means the queue is dry for now, unless something arrived meanwhile or
@@ -300,6 +352,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         } catch (error) {
           logger.error({ err: error }, "claiming due events failed; retrying at the next poll");
           failedClaim = true;
+        } finally {
+          changedDuringClaim = null;
         }
       }
       if (stopped) break;
@@ -317,6 +371,19 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     kickLoop();
   }
 
+  function endpointChanged(endpointId: string): void {
+    changedDuringClaim?.add(endpointId);
+    const queue = waiting.get(endpointId);
+    if (queue) {
+      waiting.delete(endpointId);
+      waitingCount -= queue.length;
+      void handBack(queue.map((claimed) => claimed.event.id));
+    }
+    // Those waiting in the delivery thread come back unstarted too (see the catch in `launch`).
+    sender.releaseWaiting(endpointId);
+    wake();
+  }
+
   return {
     start() {
       if (!stopped) return;
@@ -325,6 +392,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       loop = run();
     },
     wake,
+    endpointChanged,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -29,15 +29,25 @@ export interface AutomaticAttempt {
 export function afterAutomaticAttempt(schedule: readonly number[], attempt: AutomaticAttempt): AttemptVerdict {
   const { outcome, statusCode, now } = attempt;
   if (outcome === "delivered") return { nextAttemptAt: null, deliveredAt: now, exhaustedAt: null };
-  const gone = statusCode === 410 ? { disableEndpoint: "gone" as const } : {};
-  if (attempt.attemptNumber >= schedule.length) {
-    return { nextAttemptAt: null, deliveredAt: null, exhaustedAt: now, disableEndpoint: "exhausted", ...gone };
-  }
+  const last = attempt.attemptNumber >= schedule.length;
+  const reason = endpointDisabledBy(outcome, statusCode, last);
+  const disable = reason === undefined ? {} : { disableEndpoint: reason };
+  if (last) return { nextAttemptAt: null, deliveredAt: null, exhaustedAt: now, ...disable };
   let delay = schedule[attempt.attemptNumber]!;
   if (attempt.retryAfterMs !== null && (statusCode === 429 || statusCode === 503)) {
     delay = Math.max(delay, Math.min(attempt.retryAfterMs, MAX_RETRY_AFTER_MS));
   }
-  return { nextAttemptAt: now + delay, deliveredAt: null, exhaustedAt: null, ...gone };
+  return { nextAttemptAt: now + delay, deliveredAt: null, exhaustedAt: null, ...disable };
+}
+
+/**
+ * Why an automatic attempt's answer disables its endpoint, if it does: `410 Gone` at any attempt,
+ * or a failed last attempt (the event is exhausted).
+ */
+export function endpointDisabledBy(outcome: AttemptOutcome, statusCode: number | null, lastAttempt: boolean): DisabledReason | undefined {
+  if (outcome === "delivered") return undefined;
+  if (statusCode === 410) return "gone";
+  return lastAttempt ? "exhausted" : undefined;
 }
 
 /** Retry-After as seconds or an HTTP date, in milliseconds from `now`; null when absent or unreadable. */

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { createSender } from "./sender.js";
+import { endpointDisabledBy } from "./retry-schedule.js";
+import { AttemptNotStartedError, createSender } from "./sender.js";
 import type { FromSenderThread, JobOutcome, SendJob, SenderThreadData, ToSenderThread } from "./threaded-sender.js";
 import { WireQueue } from "./wire-queue.js";
 
@@ -44,7 +45,7 @@ async function shutdown(): Promise<void> {
 
 port.on("message", (message: ToSenderThread) => {
   if (message.type === "release") {
-    for (const { job } of queue?.takeWaiting() ?? []) answer({ id: job.id, notStarted: true });
+    for (const { job } of queue?.takeWaiting(message.endpointId) ?? []) answer({ id: job.id, notStarted: true });
     return;
   }
   if (message.type === "close") {
@@ -61,11 +62,24 @@ port.on("message", (message: ToSenderThread) => {
   }
 });
 
-/** Sends a job now; its start on the service's clock is when it was handed over, plus its wait here. */
+/**
+ * Sends a job now; its start on the service's clock is when it was handed over, plus its wait here
+ * (a job that waited past its `startBy` goes back unstarted).
+ */
 function run({ job: { id, delivery, startedAt }, receivedAt }: Received): Promise<void> {
   return sender.send(delivery, startedAt + Math.round(performance.now() - receivedAt)).then(
-    (result) => answer({ id, result }),
-    (error: unknown) => answer({ id, error: error instanceof Error ? error.message : String(error) }),
+    (result) => {
+      answer({ id, result });
+      // An answer that disables its endpoint (410, a failed last attempt) starts none of the
+      // endpoint's attempts waiting here: they go back with it, in the same message and after it,
+      // so the dispatcher knows the endpoint is being disabled before it hands them back.
+      const { endpointId } = delivery;
+      if (endpointId !== undefined && endpointDisabledBy(result.outcome, result.statusCode, delivery.lastAttempt ?? false)) {
+        for (const { job } of queue?.takeWaiting(endpointId) ?? []) answer({ id: job.id, notStarted: true });
+      }
+    },
+    (error: unknown) =>
+      answer(error instanceof AttemptNotStartedError ? { id, notStarted: true } : { id, error: error instanceof Error ? error.message : String(error) }),
   );
 }
 port.postMessage({ type: "ready" } satisfies FromSenderThread);

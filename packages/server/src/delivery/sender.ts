@@ -32,6 +32,17 @@ export interface Delivery {
    * and goes out at once. (The sender in process sends every attempt at once.)
    */
   endpointId?: string;
+  /**
+   * The latest start, on the service's clock, for an attempt under a claim: started later, it
+   * might be answered after the claim's lease ends, so it is given back unstarted instead
+   * (AttemptNotStartedError) and its event goes back to the queue.
+   */
+  startBy?: number;
+  /**
+   * Set for an automatic attempt that is its event's last: if it fails, its endpoint is disabled,
+   * so the delivery thread starts none of that endpoint's attempts waiting behind it.
+   */
+  lastAttempt?: boolean;
 }
 
 export interface SendResult {
@@ -72,14 +83,15 @@ export interface Sender {
   /** One attempt; `startedAt` (the attempt's time on the service's clock) defaults to now. */
   send(delivery: Delivery, startedAt?: number): Promise<SendResult>;
   /**
-   * Gives back the attempts still waiting for the wire (only the delivery thread holds any): their
-   * sends reject with AttemptNotStartedError, so a stopping dispatcher hands their claims back.
+   * Gives back the attempts still waiting for the wire (only the delivery thread holds any), every
+   * endpoint's or only `endpointId`'s: their sends reject with AttemptNotStartedError, so the
+   * dispatcher hands their claims back (when it stops, or when that endpoint changed).
    */
-  releaseWaiting(): void;
+  releaseWaiting(endpointId?: string): void;
   close(): Promise<void>;
 }
 
-/** A send given back before it started (see `Sender.releaseWaiting`): nothing was sent. */
+/** A send given back before it started (see `Sender.releaseWaiting`, `Delivery.startBy`): nothing was sent. */
 export class AttemptNotStartedError extends Error {
   override readonly name = "AttemptNotStartedError";
 }
@@ -208,6 +220,7 @@ export function createSender(options: SenderOptions): Sender {
   };
 
   async function send(delivery: Delivery, startedAt = clock()): Promise<SendResult> {
+    if (delivery.startBy !== undefined && startedAt > delivery.startBy) throw new AttemptNotStartedError("Too late to start under its claim: nothing was sent.");
     const started = performance.now();
     const result = (outcome: AttemptOutcome, rest: Partial<SendResult> = {}): SendResult => ({
       outcome,

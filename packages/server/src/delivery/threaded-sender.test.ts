@@ -109,6 +109,60 @@ describe("threaded sender", () => {
     }
   });
 
+  test("one endpoint's attempts waiting for the wire can be given back; the other endpoints' still go out", async () => {
+    const sender = createThreadedSender({ timeoutMs: 2_000, allowPrivateNetworks: false, wire: { concurrency: 4, perEndpoint: 1 } });
+    try {
+      const changed = [1, 2].map(() => sender.send(delivery("/200?delay=150", { endpointId: "wh_changed" })));
+      const other = [1, 2].map(() => sender.send(delivery("/201?delay=150", { endpointId: "wh_other" })));
+      sender.releaseWaiting("wh_changed");
+      const [onWire, waiting] = await Promise.allSettled(changed);
+      expect(onWire).toMatchObject({ status: "fulfilled", value: { outcome: "delivered" } });
+      expect(waiting).toMatchObject({ status: "rejected", reason: expect.any(AttemptNotStartedError) });
+      expect((await Promise.all(other)).map((r) => r.statusCode)).toEqual([201, 201]);
+    } finally {
+      await sender.close();
+    }
+  });
+
+  test("an answer that disables its endpoint (410, a failed last attempt) gives back the endpoint's attempts waiting behind it", async () => {
+    const sender = createThreadedSender({ timeoutMs: 2_000, allowPrivateNetworks: false, wire: { concurrency: 4, perEndpoint: 1 } });
+    try {
+      const before = receiver.requests.length;
+      const cases = [
+        { endpointId: "wh_gone", first: delivery("/410?delay=100", { endpointId: "wh_gone" }), stops: true },
+        { endpointId: "wh_last", first: delivery("/500?delay=100", { endpointId: "wh_last", lastAttempt: true }), stops: true },
+        { endpointId: "wh_retry", first: delivery("/500?delay=100", { endpointId: "wh_retry" }), stops: false },
+      ];
+      const outcomes = await Promise.all(
+        cases.map(({ endpointId, first }) => Promise.allSettled([sender.send(first), sender.send(delivery("/200", { endpointId }))])),
+      );
+      for (const [i, [answered, behind]] of outcomes.entries()) {
+        expect(answered.status, cases[i]!.endpointId).toBe("fulfilled");
+        if (cases[i]!.stops) expect(behind, cases[i]!.endpointId).toMatchObject({ status: "rejected", reason: expect.any(AttemptNotStartedError) });
+        else expect(behind, cases[i]!.endpointId).toMatchObject({ status: "fulfilled", value: { statusCode: 200 } });
+      }
+      expect(receiver.requests.length - before).toBe(4);
+    } finally {
+      await sender.close();
+    }
+  });
+
+  test("an attempt that waited for the wire past its start-by time comes back unstarted", async () => {
+    const serviceNow = Date.UTC(2031, 0, 2, 3, 4, 5);
+    const sender = createThreadedSender({ timeoutMs: 2_000, allowPrivateNetworks: false, clock: () => serviceNow, wire: { concurrency: 4, perEndpoint: 1 } });
+    try {
+      const before = receiver.requests.length;
+      const first = sender.send(delivery("/200?delay=200", { endpointId: "wh_late", startBy: serviceNow + 1_000 }));
+      // Handed over now, it may start until 100 ms from now; it waits 200 ms behind the first.
+      const late = sender.send(delivery("/200", { endpointId: "wh_late", startBy: serviceNow + 100 }));
+      expect(await first).toMatchObject({ outcome: "delivered" });
+      await expect(late).rejects.toBeInstanceOf(AttemptNotStartedError);
+      expect(receiver.requests.length - before).toBe(1);
+    } finally {
+      await sender.close();
+    }
+  });
+
   test("a send the sender refuses fails alone, and the thread goes on", async () => {
     const sender = createThreadedSender({ timeoutMs: 2_000, allowPrivateNetworks: false });
     try {

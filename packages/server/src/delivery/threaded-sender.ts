@@ -29,7 +29,8 @@ export interface SendJob {
   startedAt: number;
 }
 
-export type ToSenderThread = { type: "send"; jobs: SendJob[] } | { type: "release" } | { type: "close" };
+/** `release` gives back the attempts waiting for the wire: every endpoint's, or the one named. */
+export type ToSenderThread = { type: "send"; jobs: SendJob[] } | { type: "release"; endpointId?: string } | { type: "close" };
 
 /**
  * The result of a job, why it failed (a sender that threw: bad input, never the receiver), or that
@@ -140,10 +141,10 @@ export function createThreadedSender(options: ThreadedSenderOptions, spawn: Spaw
         if (outbox.push({ id, delivery, startedAt }) === 1) queueMicrotask(flush);
       });
     },
-    releaseWaiting(): void {
+    releaseWaiting(endpointId?: string): void {
       // After the sends of this synchronous stretch, so none of them is missed.
       flush();
-      thread?.worker.postMessage({ type: "release" } satisfies ToSenderThread);
+      thread?.worker.postMessage({ type: "release", ...(endpointId !== undefined && { endpointId }) } satisfies ToSenderThread);
     },
     close(): Promise<void> {
       closed ??= (async () => {

@@ -58,6 +58,19 @@ describe("WireQueue", () => {
     expect(queue.onWire).toBe(0);
   });
 
+  test("one endpoint's waiting attempts can be taken out, the others keep their turn", async () => {
+    const { queue, started, finish } = harness({ concurrency: 1, perEndpoint: 1 });
+    queue.add("a", "a1");
+    queue.add("a", "a2");
+    queue.add("b", "b1");
+    queue.add("c", "c1");
+    expect(queue.takeWaiting("a")).toEqual(["a2"]);
+    expect(queue.takeWaiting("z")).toEqual([]);
+    await finish("a1");
+    await finish("b1");
+    expect(started).toEqual(["a1", "b1", "c1"]);
+  });
+
   test("an attempt that fails still frees its slot", async () => {
     const started: string[] = [];
     const queue = new WireQueue<string>({ concurrency: 1, perEndpoint: 1 }, async (name) => {

@@ -29,8 +29,16 @@ export class WireQueue<Job> {
     this.#pump();
   }
 
-  /** Takes every attempt still waiting (in turn order), leaving those on the wire to finish. */
-  takeWaiting(): Job[] {
+  /**
+   * Takes the attempts still waiting (in turn order), every endpoint's or one endpoint's, leaving
+   * those on the wire to finish.
+   */
+  takeWaiting(endpointId?: string): Job[] {
+    if (endpointId !== undefined) {
+      const jobs = this.#waiting.get(endpointId) ?? [];
+      this.#waiting.delete(endpointId);
+      return jobs;
+    }
     const jobs = [...this.#waiting.values()].flat();
     this.#waiting.clear();
     return jobs;

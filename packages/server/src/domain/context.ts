@@ -16,4 +16,9 @@ export interface DomainContext {
   sender: Sender;
   /** Told when events became due (published, resumed, recovered), so a dispatcher here sends them at once. */
   wakeDelivery?: () => void;
+  /**
+   * Told when an endpoint was disabled, deleted, or given a new URL or secret, so a dispatcher here
+   * sends none of its already claimed events as they were before.
+   */
+  endpointChanged?: (endpointId: string) => void;
 }

@@ -116,11 +116,13 @@ export async function updateEndpoint(ctx: DomainContext, ws: Workspace, id: stri
   const updated = await ctx.store.updateEndpoint(ws, id, patch);
   if (!updated) throw notFound("webhook endpoint", id);
   if (patch.status === "active") ctx.wakeDelivery?.();
+  if (patch.status === "disabled" || (patch.url !== undefined && patch.url !== current.url)) ctx.endpointChanged?.(id);
   return updated;
 }
 
 export async function deleteEndpoint(ctx: DomainContext, ws: Workspace, id: string): Promise<void> {
   if (!isId("wh", id) || !(await ctx.store.deleteEndpoint(ws, id))) throw notFound("webhook endpoint", id);
+  ctx.endpointChanged?.(id);
 }
 
 export async function rotateEndpointSecret(ctx: DomainContext, ws: Workspace, id: string, expiresInSeconds: number) {
@@ -138,6 +140,7 @@ export async function rotateEndpointSecret(ctx: DomainContext, ws: Workspace, id
     now,
   });
   if (!endpoint) throw notFound("webhook endpoint", id);
+  ctx.endpointChanged?.(id);
   return { endpoint, secret };
 }
 
