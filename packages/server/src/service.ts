@@ -136,11 +136,23 @@ export async function startService(config: Config, options: ServiceOptions = {})
         dispatcher?.wake();
         listen.wake();
       },
-      endpointChanged: (endpointId) => dispatcher?.endpointChanged(endpointId),
+      endpointChanged: (endpointId) => {
+        dispatcher?.endpointChanged(endpointId);
+        // Workers in other processes hold claims too (PostgreSQL); this process hears it again, which costs a claim.
+        store.announceEndpointChanged(endpointId).catch((error: unknown) => {
+          logger.warn({ err: error, endpoint_id: endpointId }, "could not tell other processes that an endpoint changed");
+        });
+      },
     };
     const listen = createListenHub(ctx);
-    // Other processes' publishes, resumes and recoveries (PostgreSQL NOTIFY) wake this one too.
-    closers.push(await store.onEventsDue(() => ctx.wakeDelivery?.()));
+    // Other processes' publishes, resumes and recoveries (PostgreSQL NOTIFY) wake this one too, and
+    // their changes to endpoints reach its dispatcher.
+    closers.push(
+      await store.onAnnouncements({
+        due: () => ctx.wakeDelivery?.(),
+        endpointChanged: (endpointId) => dispatcher?.endpointChanged(endpointId),
+      }),
+    );
     // Closed after the API (below): stop claiming, let attempts in flight finish and be recorded.
     if (retention) closers.push(() => retention.stop());
     if (dispatcher) closers.push(() => dispatcher.stop());

@@ -331,10 +331,21 @@ export interface Store {
   /** Deletes up to `batchSize` idempotency keys expired before `now`. */
   purgeIdempotencyKeys(now: number, batchSize: number): Promise<number>;
 
-  // Wake-ups across processes.
+  // Announcements across processes (PostgreSQL LISTEN/NOTIFY; none on SQLite, where the poll finds
+  // other processes' events).
+  /** Tells other processes that an endpoint was disabled, deleted, or given a new URL or secret. */
+  announceEndpointChanged(endpointId: string): Promise<void>;
   /**
-   * Calls `onDue` when another process published, resumed or recovered events (PostgreSQL
-   * LISTEN/NOTIFY); never called on SQLite, where the poll finds them. Resolves with an unsubscribe.
+   * Calls `listener` when another process published, resumed or recovered events, or announced a
+   * changed endpoint. Resolves with an unsubscribe.
    */
-  onEventsDue(onDue: () => void): Promise<() => Promise<void>>;
+  onAnnouncements(listener: StoreAnnouncements): Promise<() => Promise<void>>;
+}
+
+/** What other processes announce through the database (PostgreSQL NOTIFY). */
+export interface StoreAnnouncements {
+  /** Events became due: published, resumed or recovered. */
+  due(): void;
+  /** An endpoint was disabled, deleted, or given a new URL or secret. */
+  endpointChanged(endpointId: string): void;
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { createTestDatabase, describeEachDatabase, type TestDatabase } from "../support/databases.js";
+import { createTestDatabase, describeEachDatabase, describePostgres, type TestDatabase } from "../support/databases.js";
 import { answer, startReceiver, type Behaviour, type TestReceiver } from "../support/receiver.js";
 import { startTestService, type TestService } from "../support/service.js";
 import { sleep, waitUntil } from "../support/wait.js";
@@ -79,5 +79,35 @@ describeEachDatabase("delivery after an endpoint changes", (kind) => {
     await waitUntil(() => requestsTo("/new").length === 3, 10_000);
     expect(requestsTo("/old")).toHaveLength(1);
     expect(new Set([...requestsTo("/old"), ...requestsTo("/new")].map((r) => r.headers["webhook-id"]))).toEqual(new Set(ids));
+  });
+});
+
+describePostgres("delivery after an endpoint changes in another process", () => {
+  let db: TestDatabase;
+  let api: TestService;
+  let worker: TestService;
+  let receiver: TestReceiver;
+
+  beforeAll(async () => {
+    db = await createTestDatabase("postgres");
+    api = await startTestService(db, { MEDBLOCKS_ROLE: "api" });
+    worker = await startTestService(db, { MEDBLOCKS_ROLE: "worker", MEDBLOCKS_ENDPOINT_CONCURRENCY: "1", MEDBLOCKS_RETRY_SCHEDULE: "0,1h", MEDBLOCKS_DELIVERY_TIMEOUT_MS: "2000" });
+    receiver = await startReceiver(after(300, 500));
+  });
+  afterAll(async () => {
+    await api?.close();
+    await worker?.close();
+    await receiver?.close();
+    await db?.dispose();
+  });
+
+  test("disabling an endpoint through the API stops the claims a worker process holds for it", async () => {
+    const key = await api.mintKey("acme");
+    const created = await api.request("POST", "/webhooks", { key, body: { url: `${receiver.url}/elsewhere`, events: ["*"] } });
+    for (let n = 0; n < 6; n++) await api.request("POST", "/events", { key, body: fact(n) });
+    await waitUntil(() => receiver.requests.length === 1, 5_000, 5);
+    expect((await api.request("PATCH", `/webhooks/${created.body.id}`, { key, body: { status: "disabled" } })).status).toBe(200);
+    await sleep(900);
+    expect(receiver.requests).toHaveLength(1);
   });
 });

@@ -20,12 +20,16 @@ const types: pg.CustomTypesConfig = {
 };
 
 /**
- * The channel on which publishes, resumes and recoveries announce due events to every worker.
+ * The channel on which publishes, resumes and recoveries announce due events to every worker (an
+ * empty payload), and the API announces changed endpoints (`ENDPOINT_CHANGED` and the id).
  * Notifications are database-wide, so a schema-scoped store gets a channel of its own.
  */
 export function wakeChannel(schema: string | undefined): string {
   return (schema ? `medblocks_events_due_${schema}` : "medblocks_events_due").slice(0, 63);
 }
+
+/** The payload's prefix for a changed endpoint; workers of earlier versions take it as a wake-up. */
+const ENDPOINT_CHANGED = "endpoint_changed:";
 
 export function postgresSupport(schema: string | undefined, connection: pg.ClientConfig = {}, logger?: StoreLogger): DialectSupport {
   const channel = wakeChannel(schema);
@@ -41,7 +45,21 @@ export function postgresSupport(schema: string | undefined, connection: pg.Clien
       // transaction are folded into one notification by PostgreSQL.
       await sql`select pg_notify(${channel}, '')`.execute(trx);
     },
-    subscribeDue: (onDue) => listenForWakeups(connection, channel, onDue, logger),
+    async notifyEndpointChanged(db, endpointId) {
+      await sql`select pg_notify(${channel}, ${ENDPOINT_CHANGED + endpointId})`.execute(db);
+    },
+    subscribe: (listener) =>
+      listenForWakeups(
+        connection,
+        channel,
+        (payload) => {
+          if (payload.startsWith(ENDPOINT_CHANGED)) listener.endpointChanged(payload.slice(ENDPOINT_CHANGED.length));
+          // Anything else wakes the workers, as an empty payload does.
+          else listener.due();
+        },
+        () => listener.due(),
+        logger,
+      ),
     async prepareMigrations(db) {
       if (schema !== undefined) {
         // `CREATE SCHEMA IF NOT EXISTS` can still fail with a unique violation when two sessions

@@ -6,14 +6,15 @@ const MAX_BACKOFF_MS = 30_000;
 
 /**
  * Listens on `channel` over one dedicated connection (LISTEN needs a session of its own, outside
- * the pool) and calls `onDue` for every notification. When the connection drops it reconnects
- * with backoff and calls `onDue` once, since notifications sent meanwhile are lost; the workers'
- * poll covers that gap too.
+ * the pool) and calls `onNotification` with every notification's payload. When the connection
+ * drops it reconnects with backoff and calls `onReconnected`, since notifications sent meanwhile
+ * are lost (the workers' poll covers lost wake-ups too).
  */
 export async function listenForWakeups(
   connection: pg.ClientConfig,
   channel: string,
-  onDue: () => void,
+  onNotification: (payload: string) => void,
+  onReconnected: () => void,
   logger?: StoreLogger,
 ): Promise<() => Promise<void>> {
   let client: pg.Client | null = null;
@@ -24,7 +25,7 @@ export async function listenForWakeups(
   async function connect(): Promise<void> {
     const next = new pg.Client({ ...connection, application_name: "medblocks-webhooks-listener" });
     next.on("notification", (message) => {
-      if (message.channel === channel) onDue();
+      if (message.channel === channel) onNotification(message.payload ?? "");
     });
     const reconnect = (error?: Error) => {
       if (stopped || client !== next) return;
@@ -45,7 +46,7 @@ export async function listenForWakeups(
     retry = setTimeout(() => {
       retry = null;
       connect()
-        .then(() => onDue())
+        .then(() => onReconnected())
         .catch((error: unknown) => {
           client = null;
           logger?.warn({ err: error }, "PostgreSQL wake-up connection failed; retrying");

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import type { StoreAnnouncements } from "../store.js";
 import type { Database } from "./schema.js";
 
 /**
@@ -39,6 +40,8 @@ export interface DialectSupport {
    * processes cannot be told (SQLite): their poll picks the events up.
    */
   notifyDue(trx: Kysely<Database>): Promise<void>;
-  /** Calls `onDue` when another process announces due events; resolves with an unsubscribe. */
-  subscribeDue(onDue: () => void): Promise<() => Promise<void>>;
+  /** Tells other processes that an endpoint changed (see `StoreAnnouncements`); a no-op on SQLite. */
+  notifyEndpointChanged(db: Kysely<Database>, endpointId: string): Promise<void>;
+  /** Calls `listener` for what other processes announce; resolves with an unsubscribe. */
+  subscribe(listener: StoreAnnouncements): Promise<() => Promise<void>>;
 }

@@ -22,6 +22,7 @@ import type {
   RequestKeyClaim,
   SecretRotation,
   Store,
+  StoreAnnouncements,
   Workspace,
 } from "../store.js";
 import * as apiKeys from "./api-keys.js";
@@ -219,7 +220,11 @@ export class KyselyStore implements Store {
     return retention.purgeIdempotencyKeys(this.db, now, batchSize);
   }
 
-  onEventsDue(onDue: () => void): Promise<() => Promise<void>> {
-    return this.#support.subscribeDue(onDue);
+  announceEndpointChanged(endpointId: string): Promise<void> {
+    return this.#support.notifyEndpointChanged(this.db, endpointId);
+  }
+
+  onAnnouncements(listener: StoreAnnouncements): Promise<() => Promise<void>> {
+    return this.#support.subscribe(listener);
   }
 }

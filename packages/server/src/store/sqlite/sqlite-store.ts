@@ -24,8 +24,9 @@ export const sqliteSupport: DialectSupport = {
   // One database, one namespace: nothing to create, and Kysely's tables sit beside ours.
   prepareMigrations: async () => undefined,
   notifyDue: async () => {},
+  notifyEndpointChanged: async () => {},
   // Processes sharing one SQLite file are not told; the dispatcher's poll finds their events.
-  subscribeDue: async () => async () => {},
+  subscribe: async () => async () => {},
 };
 
 /** Opens (creating if needed) the database file at `location`, relative to the working directory. */
