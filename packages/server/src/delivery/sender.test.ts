@@ -94,6 +94,13 @@ describe.each([
     expect(closing.destroyed).toBe(true);
   });
 
+  test("a NUL in the answer is kept as U+FFFD, which both databases store", async () => {
+    receiver.respondWith(answer(200, "ok\0"));
+    expect(await sender.send(delivery())).toMatchObject({ outcome: "delivered", statusCode: 200, responseBody: "ok\uFFFD", error: null });
+    receiver.respondWith(answer(500, Buffer.from("a\0b\0c")));
+    expect(await sender.send(delivery())).toMatchObject({ outcome: "http_error", statusCode: 500, responseBody: "a\uFFFDb\uFFFDc" });
+  });
+
   test("redirects are never followed", async () => {
     receiver.respondWith(answer(302, "", { location: "https://elsewhere.example.com/" }));
     const before = receiver.requests.length;

@@ -50,8 +50,9 @@ export interface SendResult {
   statusCode: number | null;
   startedAt: number;
   durationMs: number;
-  /** At most 4 KB of the response body, decoded as UTF-8. */
+  /** At most 4 KB of the response body, decoded as UTF-8, storable as text (see `storable`). */
   responseBody: string | null;
+  /** Storable as text too: it may quote the receiver (a redirect's Location). */
   error: string | null;
   retryAfterMs: number | null;
 }
@@ -105,6 +106,16 @@ function describeError(error: unknown): { outcome: AttemptOutcome; message: stri
   if (code && UNDICI_TIMEOUTS.has(code)) return { outcome: "timeout", message: `${code}: ${err.message}` };
   const message = [code, err.message].filter(Boolean).join(": ");
   return { outcome: "connection_error", message: message || String(error) };
+}
+
+/**
+ * Text from a receiver as both databases can store it. PostgreSQL's text refuses U+0000, which a
+ * receiver may send like any other character; an answer holding one could never be recorded, so
+ * its event would come back at every lease's end, never logged. Each becomes U+FFFD, as bytes
+ * that are not UTF-8 already do when the body is decoded.
+ */
+function storable(text: string | null): string | null {
+  return text !== null && text.includes("\0") ? text.replaceAll("\0", "\uFFFD") : text;
 }
 
 /** What one POST came to: an answer (its status, headers and at most 4 KB of body), the deadline, or an error. */
@@ -225,10 +236,11 @@ export function createSender(options: SenderOptions): Sender {
     const result = (outcome: AttemptOutcome, rest: Partial<SendResult> = {}): SendResult => ({
       outcome,
       statusCode: null,
-      responseBody: null,
-      error: null,
       retryAfterMs: null,
       ...rest,
+      // Every text that may come from the receiver passes here.
+      responseBody: storable(rest.responseBody ?? null),
+      error: storable(rest.error ?? null),
       startedAt,
       durationMs: Math.round(performance.now() - started),
     });

@@ -62,6 +62,19 @@ describeEachDatabase("delivery", (kind) => {
     expect(log[0].duration_ms).toBeGreaterThanOrEqual(0);
   });
 
+  test("an answer with a NUL in its body is recorded, the NUL kept as U+FFFD", async () => {
+    await endpoint();
+    receiver.respondWith(answer(200, "ok\0"));
+    const { id } = await publish();
+    const done = await waitUntil(async () => {
+      const r = await record(id);
+      return r.delivered_at ? r : null;
+    });
+    expect(done).toMatchObject({ attempts: 1, next_attempt_at: null, last_status_code: 200, last_response_body: "ok\uFFFD" });
+    expect(await attempts(id)).toMatchObject([{ attempt: 1, outcome: "delivered", status_code: 200, response_body: "ok\uFFFD" }]);
+    expect(deliveriesOf(id)).toHaveLength(1);
+  });
+
   test("fail, fail, succeed: three attempts spaced by the schedule, the same event id each time", async () => {
     await endpoint();
     let calls = 0;
