@@ -243,6 +243,28 @@ describeEachDatabase("store delivery", (kind) => {
     ]);
   });
 
+  test("a failed last attempt of an event a manual redelivery delivered meanwhile exhausts nothing and disables nothing; a 410 still disables", async () => {
+    const { ws, endpoints } = await queue(2, 1);
+    const claims = await claimAll(ws, "w1", 2);
+    const [last, gone] = endpoints.map((endpoint) => claims.find((c) => c.endpoint.id === endpoint.id)!);
+    for (const claim of [last!, gone!]) {
+      await db.store.recordManualAttempt(ws, claim.event.id, { id: testId("att"), startedAt: T0 + 1_500, durationMs: 5, statusCode: 200, outcome: "delivered", error: null, responseBody: "ok" });
+    }
+    const exhausting = { nextAttemptAt: null, exhaustedAt: T0 + 2_009 };
+    expect(await db.store.completeAttempt(failed(last!, "w1", 500, { ...exhausting, disableEndpoint: "exhausted" }))).toBe(true);
+    expect(await db.store.completeAttempt(failed(gone!, "w1", 410, { ...exhausting, disableEndpoint: "gone" }))).toBe(true);
+
+    expect(await db.store.findEndpoint(ws, last!.endpoint.id)).toMatchObject({ status: "active", disabledReason: null });
+    expect(await db.store.findEndpoint(ws, gone!.endpoint.id)).toMatchObject({ status: "disabled", disabledReason: "gone" });
+    for (const claim of [last!, gone!]) {
+      expect(await rowOf(claim.event.id)).toMatchObject({ attempts: 2, delivered_at: T0 + 1_505, exhausted_at: null, next_attempt_at: null, parked_at: null });
+      expect((await attemptsOf(claim.event.id)).map((a) => [a.attempt, a.trigger, a.outcome])).toEqual([
+        [1, "manual", "delivered"],
+        [2, "automatic", "http_error"],
+      ]);
+    }
+  });
+
   test("two completions of one event in the same moment: the lease admits exactly one", async () => {
     const { ws } = await queue(1, 1);
     const [claim] = await claimAll(ws, "w1", 1);

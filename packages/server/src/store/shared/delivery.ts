@@ -302,21 +302,25 @@ export async function completeAttempts(db: Kysely<Database>, dialect: DialectSup
   // In event id order, so two batches touching the same events lock them in the same order.
   const inputs = [...batch].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
   const write = async (conn: Kysely<Database>): Promise<boolean[]> => {
-    const recorded = new Map<string, string>(); // event id → endpoint id
+    const recorded = new Map<string, { endpointId: string; delivered: boolean }>(); // by event id
     const outcomes = inputs.map(outcomeRow);
     if (dialect.supportsDataModifyingCtes) {
       const { rows } = await recordOutcomes.execute(conn, dialect, outcomes);
-      for (const row of rows) recorded.set(row.event_id, row.endpoint_id);
+      for (const row of rows) recorded.set(row.event_id, { endpointId: row.endpoint_id, delivered: row.delivered_at !== null });
     } else {
       const { rows } = await fencedOutcomes.execute(conn, dialect, outcomes);
       const byEvent = new Map(inputs.map((input) => [input.eventId, input.attempt]));
       if (rows.length > 0) await insertAttempts(conn, dialect, rows.map((event) => ({ event, attempt: byEvent.get(event.id)! })), "automatic");
-      for (const row of rows) recorded.set(row.id, row.endpoint_id);
+      for (const row of rows) recorded.set(row.id, { endpointId: row.endpoint_id, delivered: row.delivered_at !== null });
     }
     // In the batch's order: the attempt that finished first gives a disabled endpoint its reason.
     for (const input of batch) {
-      const endpointId = recorded.get(input.eventId);
-      if (input.disableEndpoint === undefined || endpointId === undefined) continue;
+      const event = recorded.get(input.eventId);
+      if (input.disableEndpoint === undefined || event === undefined) continue;
+      // A last attempt that failed after a manual redelivery delivered its event exhausted nothing,
+      // so it disables nothing; a 410 still does (it speaks of the endpoint, not of the event).
+      if (input.disableEndpoint === "exhausted" && event.delivered) continue;
+      const { endpointId } = event;
       const at = input.attempt.startedAt + input.attempt.durationMs;
       // An endpoint already disabled keeps the reason it has.
       const disabled = await conn
@@ -393,27 +397,32 @@ function outcomesTable(rows: readonly BatchRow[], dialect: DialectSupport) {
  * In drains of the bench's backlog this took the update from 18–19 to 10–12 µs per attempt.
  */
 export const fencedOutcomes = new BatchStatement(
-  (rows, dialect) => sql<{ id: string; attempts: number; endpoint_id: string; organization_id: string }>`
+  (rows, dialect) => sql<{ id: string; attempts: number; endpoint_id: string; organization_id: string; delivered_at: number | null }>`
     with ${outcomesTable(rows, dialect)}
     update or fail ${eventsWithOutcomes}
-    returning events.id, events.attempts, events.endpoint_id, events.organization_id`,
+    returning events.id, events.attempts, events.endpoint_id, events.organization_id, events.delivered_at`,
 );
 
-/** PostgreSQL's `completeAttempts`: the fenced update and the attempt log in one statement. */
+/**
+ * PostgreSQL's `completeAttempts`: the fenced update and the attempt log in one statement, which
+ * returns each recorded event with its delivery time (the log's insert runs whether read or not).
+ */
 const recordOutcomes = new BatchStatement(
-  (rows, dialect) => sql<{ event_id: string; endpoint_id: string }>`
+  (rows, dialect) => sql<{ event_id: string; endpoint_id: string; delivered_at: number | null }>`
     with ${outcomesTable(rows, dialect)},
-    done as (update ${eventsWithOutcomes} returning events.id, events.attempts, events.endpoint_id, events.organization_id)
-    insert into event_attempts ${ATTEMPT_LOG_COLUMNS}
-    select v.attempt_id, done.id, done.endpoint_id, done.organization_id, done.attempts, 'automatic', v.started_at, v.duration_ms, v.status_code, v.outcome, v.error, v.response_body
-    from done inner join v on v.id = done.id
-    returning event_id, endpoint_id`,
+    done as (update ${eventsWithOutcomes} returning events.id, events.attempts, events.endpoint_id, events.organization_id, events.delivered_at),
+    logged as (
+      insert into event_attempts ${ATTEMPT_LOG_COLUMNS}
+      select v.attempt_id, done.id, done.endpoint_id, done.organization_id, done.attempts, 'automatic', v.started_at, v.duration_ms, v.status_code, v.outcome, v.error, v.response_body
+      from done inner join v on v.id = done.id)
+    select id as event_id, endpoint_id, delivered_at from done`,
 );
 
 /**
  * The outcome of each fenced attempt (the VALUES list `v`) on its event, as an UPDATE without its
  * `update` keyword (each dialect's statement adds its own). An event a manual redelivery delivered
- * meanwhile is not scheduled again; one whose endpoint is disabled is parked with its next due time.
+ * meanwhile is neither scheduled again nor exhausted; one whose endpoint is disabled is parked with
+ * its next due time.
  */
 const eventsWithOutcomes = sql`
   events set
@@ -422,7 +431,7 @@ const eventsWithOutcomes = sql`
     last_status_code = v.status_code,
     last_response_body = v.response_body,
     delivered_at = coalesce(events.delivered_at, v.delivered_at),
-    exhausted_at = v.exhausted_at,
+    exhausted_at = case when events.delivered_at is null then v.exhausted_at else events.exhausted_at end,
     next_attempt_at = case when events.delivered_at is null and w.status = 'active' then v.next_attempt_at end,
     parked_at = case when events.delivered_at is null and w.status <> 'active' then v.next_attempt_at end,
     lease_owner = null,
