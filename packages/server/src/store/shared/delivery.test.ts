@@ -1,11 +1,13 @@
-import { CompiledQuery, sql } from "kysely";
+import { CompiledQuery, sql, type Kysely } from "kysely";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from "../../../test/support/databases.js";
 import { addEndpoint, newWorkspace, publishCreated, rawDb, testId } from "../../../test/support/store-fixtures.js";
+import { waitUntil } from "../../../test/support/wait.js";
 import type { ClaimedEvent, CompleteAttemptInput, EndpointRow, EventRow, Workspace } from "../store.js";
 import { postgresSupport } from "../postgres/postgres-store.js";
 import { sqliteSupport } from "../sqlite/sqlite-store.js";
-import { COMPLETION_BATCH_LIMIT, completeAttempts, fencedOutcomes, outcomeRow } from "./delivery.js";
+import { COMPLETION_BATCH_LIMIT, completeAttempts, fencedOutcomes, outcomeRow, unparkEvents } from "./delivery.js";
+import type { Database } from "./schema.js";
 
 const T0 = 1_750_000_000_000;
 const LEASE_MS = 60_000;
@@ -168,6 +170,83 @@ describeEachDatabase("store delivery", (kind) => {
         expect(await rowOf(claim.event.id)).toMatchObject({ attempts: 0, delivered_at: null, lease_owner: "w1" });
         expect(await attemptsOf(claim.event.id)).toEqual([]);
       }
+    });
+  }
+
+  // PostgreSQL only: row locks, and statements that wait for them.
+  if (kind === "postgres") {
+    /** Runs `lock` in a transaction on a connection of its own, and keeps it open until `commit`. */
+    async function holdTransaction(lock: (trx: Kysely<Database>) => Promise<unknown>) {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let holding!: (pid: number) => void;
+      const held = new Promise<number>((resolve) => (holding = resolve));
+      const done = rawDb(db.store)
+        .transaction()
+        .execute(async (trx) => {
+          await lock(trx);
+          holding((await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)).rows[0]!.pid);
+          await released;
+        });
+      const pid = await Promise.race([held, done.then(() => -1)]);
+      return {
+        pid,
+        commit: async () => {
+          release();
+          await done;
+        },
+      };
+    }
+
+    /** Resolves once `count` statements wait for the transaction on backend `pid`, directly or behind one another. */
+    const waitForWaiters = (pid: number, count: number) =>
+      waitUntil(
+        async () => {
+          const { rows } = await sql<{ n: number }>`
+            with recursive waiting (pid) as (
+              select pid from pg_stat_activity where ${pid} = any(pg_blocking_pids(pid))
+              union
+              select a.pid from pg_stat_activity as a inner join waiting on waiting.pid = any(pg_blocking_pids(a.pid)))
+            select count(*) as n from waiting`.execute(rawDb(db.store));
+          return Number(rows[0]!.n) >= count;
+        },
+        5_000,
+        10,
+      );
+
+    test("PostgreSQL: an attempt recorded while a resume commits reads the endpoint as the resume left it, and schedules its event", async () => {
+      const { ws, endpoints } = await queue(1, 1);
+      const [claim] = await claimAll(ws, "w1", 1);
+      const endpointId = endpoints[0]!.id;
+      await db.store.updateEndpoint(ws, endpointId, { status: "disabled", now: T0 + 1_100 });
+      expect(await rowOf(claim!.event.id)).toMatchObject({ next_attempt_at: null, parked_at: claim!.leaseExpiresAt });
+      // The resume's statements (those of updateEndpoint), held open: the recording starts meanwhile
+      // and waits for them (unlocked, it waited on the event row, and read the endpoint as disabled).
+      const resume = await holdTransaction(async (trx) => {
+        await trx.updateTable("webhook_endpoints").set({ status: "active", disabled_reason: null }).where("id", "=", endpointId).execute();
+        await unparkEvents(trx, endpointId);
+      });
+      const recording = db.store.completeAttempt(failed(claim!, "w1", 500));
+      await waitForWaiters(resume.pid, 1);
+      await resume.commit();
+      expect(await recording).toBe(true);
+      expect(await rowOf(claim!.event.id)).toMatchObject({ attempts: 1, next_attempt_at: T0 + 62_000, parked_at: null, lease_owner: null });
+    });
+
+    test("PostgreSQL: two batches disabling one endpoint at the same moment do not deadlock; the second waits for the first", async () => {
+      const { ws, endpoints } = await queue(1, 2);
+      const claims = await claimAll(ws, "w1", 2);
+      // Holds both events, so that both recordings have locked what they lock first when it lets go.
+      const holder = await holdTransaction((trx) =>
+        trx.selectFrom("events").select("id").where("id", "in", claims.map((c) => c.event.id)).forUpdate().execute(),
+      );
+      const dialect = postgresSupport(undefined);
+      const recordings = claims.map((claim) => completeAttempts(rawDb(db.store), dialect, [failed(claim, "w1", 410, { disableEndpoint: "gone" })]));
+      await waitForWaiters(holder.pid, 2);
+      await holder.commit();
+      expect(await Promise.all(recordings)).toEqual([[true], [true]]);
+      expect(await db.store.findEndpoint(ws, endpoints[0]!.id)).toMatchObject({ status: "disabled", disabledReason: "gone" });
+      for (const claim of claims) expect(await rowOf(claim.event.id)).toMatchObject({ attempts: 1, next_attempt_at: null, parked_at: T0 + 62_000 });
     });
   }
 

@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from "kysely";
+import { sql, type ExpressionBuilder, type Kysely, type RawBuilder, type SelectQueryBuilder } from "kysely";
 import type {
   AttemptRecord,
   ClaimedEvent,
@@ -301,11 +301,12 @@ class CompletionBatcher {
 export async function completeAttempts(db: Kysely<Database>, dialect: DialectSupport, batch: readonly CompleteAttemptInput[]): Promise<boolean[]> {
   // In event id order, so two batches touching the same events lock them in the same order.
   const inputs = [...batch].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+  const disables = batch.some((input) => input.disableEndpoint !== undefined);
   const write = async (conn: Kysely<Database>): Promise<boolean[]> => {
     const recorded = new Map<string, { endpointId: string; delivered: boolean }>(); // by event id
     const outcomes = inputs.map(outcomeRow);
     if (dialect.supportsDataModifyingCtes) {
-      const { rows } = await recordOutcomes.execute(conn, dialect, outcomes);
+      const { rows } = await (disables ? recordDisablingOutcomes : recordOutcomes).execute(conn, dialect, outcomes);
       for (const row of rows) recorded.set(row.event_id, { endpointId: row.endpoint_id, delivered: row.delivered_at !== null });
     } else {
       const { rows } = await fencedOutcomes.execute(conn, dialect, outcomes);
@@ -334,7 +335,6 @@ export async function completeAttempts(db: Kysely<Database>, dialect: DialectSup
     }
     return batch.map((input) => recorded.has(input.eventId));
   };
-  const disables = batch.some((input) => input.disableEndpoint !== undefined);
   return disables || !dialect.supportsDataModifyingCtes ? db.transaction().execute(write) : write(db);
 }
 
@@ -399,32 +399,59 @@ function outcomesTable(rows: readonly BatchRow[], dialect: DialectSupport) {
 export const fencedOutcomes = new BatchStatement(
   (rows, dialect) => sql<{ id: string; attempts: number; endpoint_id: string; organization_id: string; delivered_at: number | null }>`
     with ${outcomesTable(rows, dialect)}
-    update or fail ${eventsWithOutcomes}
+    update or fail ${eventsWithOutcomes(sql`webhook_endpoints`)}
     returning events.id, events.attempts, events.endpoint_id, events.organization_id, events.delivered_at`,
 );
 
 /**
  * PostgreSQL's `completeAttempts`: the fenced update and the attempt log in one statement, which
  * returns each recorded event with its delivery time (the log's insert runs whether read or not).
+ *
+ * It reads its endpoints' status from rows it locks first (`locked_endpoints`). Unlocked, the
+ * status was the one the statement started with: an update that waited for an event row a resume
+ * (`PATCH {"status":"active"}`) was unparking re-read the event once the resume committed, but not
+ * the endpoint, and parked the event again on an active endpoint, where nothing would unpark it.
+ * Locked, the statement waits for the resume to commit and reads the endpoint as it left it (or
+ * the resume waits for the recording, and unparks what it parked).
+ *
+ * The lock order is the one `updateEndpoint` and `deleteEndpoint` follow, so that none of them
+ * waits on another in a cycle: the endpoint first, then its events. Here that is every endpoint of
+ * the batch, in id order, each before any of its events (an event row is written only once the
+ * endpoint row joined to it is locked). FOR SHARE lets recordings for one endpoint run side by
+ * side. A batch that disables an endpoint goes on, in its transaction, to update the endpoint and
+ * park its events, so it locks FOR NO KEY UPDATE at once: two such batches holding FOR SHARE
+ * would each wait for the other's to end before disabling (and, with no lock, one's parking
+ * waited for an event the other had written, while the other waited to disable); this way the
+ * second waits for the first to commit, then parks its own events as recorded for a disabled one.
  */
-const recordOutcomes = new BatchStatement(
-  (rows, dialect) => sql<{ event_id: string; endpoint_id: string; delivered_at: number | null }>`
-    with ${outcomesTable(rows, dialect)},
-    done as (update ${eventsWithOutcomes} returning events.id, events.attempts, events.endpoint_id, events.organization_id, events.delivered_at),
-    logged as (
-      insert into event_attempts ${ATTEMPT_LOG_COLUMNS}
-      select v.attempt_id, done.id, done.endpoint_id, done.organization_id, done.attempts, 'automatic', v.started_at, v.duration_ms, v.status_code, v.outcome, v.error, v.response_body
-      from done inner join v on v.id = done.id)
-    select id as event_id, endpoint_id, delivered_at from done`,
-);
+function recordingStatement(lock: "share" | "no key update") {
+  return new BatchStatement(
+    (rows, dialect) => sql<{ event_id: string; endpoint_id: string; delivered_at: number | null }>`
+      with ${outcomesTable(rows, dialect)},
+      locked_endpoints as materialized (
+        select id, status from webhook_endpoints
+        where id in (select events.endpoint_id from events inner join v on v.id = events.id)
+        order by id
+        for ${sql.raw(lock)}),
+      done as (update ${eventsWithOutcomes(sql`locked_endpoints`)} returning events.id, events.attempts, events.endpoint_id, events.organization_id, events.delivered_at),
+      logged as (
+        insert into event_attempts ${ATTEMPT_LOG_COLUMNS}
+        select v.attempt_id, done.id, done.endpoint_id, done.organization_id, done.attempts, 'automatic', v.started_at, v.duration_ms, v.status_code, v.outcome, v.error, v.response_body
+        from done inner join v on v.id = done.id)
+      select id as event_id, endpoint_id, delivered_at from done`,
+  );
+}
+const recordOutcomes = recordingStatement("share");
+const recordDisablingOutcomes = recordingStatement("no key update");
 
 /**
  * The outcome of each fenced attempt (the VALUES list `v`) on its event, as an UPDATE without its
- * `update` keyword (each dialect's statement adds its own). An event a manual redelivery delivered
+ * `update` keyword (each dialect's statement adds its own, and the endpoints' table, or its locked
+ * rows' `id` and `status`). An event a manual redelivery delivered
  * meanwhile is neither scheduled again nor exhausted; one whose endpoint is disabled is parked with
  * its next due time.
  */
-const eventsWithOutcomes = sql`
+const eventsWithOutcomes = (endpoints: RawBuilder<unknown>) => sql`
   events set
     attempts = events.attempts + 1,
     scheduled_attempts = events.scheduled_attempts + 1,
@@ -439,7 +466,7 @@ const eventsWithOutcomes = sql`
   -- CROSS JOIN keeps the batch as SQLite's outer loop for every batch size: one pass over it,
   -- each event found by key (in the other order, it scanned the batch once per event, or the
   -- events table for a long batch); PostgreSQL plans it as the inner join it is.
-  from v cross join webhook_endpoints as w
+  from v cross join ${endpoints} as w
   where events.id = v.id and w.id = events.endpoint_id
     and events.lease_owner = v.owner and events.lease_expires_at = v.lease_expires_at`;
 
