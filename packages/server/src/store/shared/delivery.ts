@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type Kysely, type RawBuilder, type SelectQueryBuilder } from "kysely";
+import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from "kysely";
 import type {
   AttemptRecord,
   ClaimedEvent,
@@ -399,7 +399,7 @@ function outcomesTable(rows: readonly BatchRow[], dialect: DialectSupport) {
 export const fencedOutcomes = new BatchStatement(
   (rows, dialect) => sql<{ id: string; attempts: number; endpoint_id: string; organization_id: string; delivered_at: number | null }>`
     with ${outcomesTable(rows, dialect)}
-    update or fail ${eventsWithOutcomes(sql`webhook_endpoints`)}
+    update or fail ${eventsWithOutcomes({ lockedEndpoints: false })}
     returning events.id, events.attempts, events.endpoint_id, events.organization_id, events.delivered_at`,
 );
 
@@ -407,33 +407,27 @@ export const fencedOutcomes = new BatchStatement(
  * PostgreSQL's `completeAttempts`: the fenced update and the attempt log in one statement, which
  * returns each recorded event with its delivery time (the log's insert runs whether read or not).
  *
- * It reads its endpoints' status from rows it locks first (`locked_endpoints`). Unlocked, the
- * status was the one the statement started with: an update that waited for an event row a resume
- * (`PATCH {"status":"active"}`) was unparking re-read the event once the resume committed, but not
- * the endpoint, and parked the event again on an active endpoint, where nothing would unpark it.
- * Locked, the statement waits for the resume to commit and reads the endpoint as it left it (or
- * the resume waits for the recording, and unparks what it parked).
- *
- * The lock order is the one `updateEndpoint` and `deleteEndpoint` follow, so that none of them
- * waits on another in a cycle: the endpoint first, then its events. Here that is every endpoint of
- * the batch, in id order, each before any of its events (an event row is written only once the
- * endpoint row joined to it is locked). FOR SHARE lets recordings for one endpoint run side by
- * side. A batch that disables an endpoint goes on, in its transaction, to update the endpoint and
- * park its events, so it locks FOR NO KEY UPDATE at once: two such batches holding FOR SHARE
- * would each wait for the other's to end before disabling (and, with no lock, one's parking
- * waited for an event the other had written, while the other waited to disable); this way the
- * second waits for the first to commit, then parks its own events as recorded for a disabled one.
+ * A batch that disables an endpoint (a 410, an exhausted event) goes on, in its transaction, to
+ * disable it and park its events, so it first locks its endpoints (in id order, FOR NO KEY UPDATE,
+ * before any of their events: an event row is written only once the endpoint row joined to it is
+ * locked). That is the order `updateEndpoint` and `deleteEndpoint` follow, the endpoint then its
+ * events; unlocked, two such batches for one endpoint deadlocked, each parking an event the other
+ * had written while the other waited to disable the endpoint. Other batches touch no endpoint row.
  */
-function recordingStatement(lock: "share" | "no key update") {
+function recordingStatement({ lockedEndpoints }: { lockedEndpoints: boolean }) {
   return new BatchStatement(
     (rows, dialect) => sql<{ event_id: string; endpoint_id: string; delivered_at: number | null }>`
       with ${outcomesTable(rows, dialect)},
-      locked_endpoints as materialized (
-        select id, status from webhook_endpoints
+      ${
+        lockedEndpoints
+          ? sql`locked_endpoints as materialized (
+        select id from webhook_endpoints
         where id in (select events.endpoint_id from events inner join v on v.id = events.id)
         order by id
-        for ${sql.raw(lock)}),
-      done as (update ${eventsWithOutcomes(sql`locked_endpoints`)} returning events.id, events.attempts, events.endpoint_id, events.organization_id, events.delivered_at),
+        for no key update),`
+          : sql``
+      }
+      done as (update ${eventsWithOutcomes({ lockedEndpoints })} returning events.id, events.attempts, events.endpoint_id, events.organization_id, events.delivered_at),
       logged as (
         insert into event_attempts ${ATTEMPT_LOG_COLUMNS}
         select v.attempt_id, done.id, done.endpoint_id, done.organization_id, done.attempts, 'automatic', v.started_at, v.duration_ms, v.status_code, v.outcome, v.error, v.response_body
@@ -441,17 +435,21 @@ function recordingStatement(lock: "share" | "no key update") {
       select id as event_id, endpoint_id, delivered_at from done`,
   );
 }
-const recordOutcomes = recordingStatement("share");
-const recordDisablingOutcomes = recordingStatement("no key update");
+const recordOutcomes = recordingStatement({ lockedEndpoints: false });
+const recordDisablingOutcomes = recordingStatement({ lockedEndpoints: true });
 
 /**
  * The outcome of each fenced attempt (the VALUES list `v`) on its event, as an UPDATE without its
- * `update` keyword (each dialect's statement adds its own, and the endpoints' table, or its locked
- * rows' `id` and `status`). An event a manual redelivery delivered
- * meanwhile is neither scheduled again nor exhausted; one whose endpoint is disabled is parked with
- * its next due time.
+ * `update` keyword (each dialect's statement adds its own; PostgreSQL's disabling one joins the
+ * endpoints it locked first). An event a manual redelivery delivered meanwhile is neither scheduled
+ * again nor exhausted. One parked meanwhile stays parked, with its next due time: disabling an
+ * endpoint parks its claimed events too (`parkEvents`), and resuming it unparks them, each under
+ * the event rows' locks. Parking is read from the event row, not from the endpoint: on PostgreSQL,
+ * an update that waited for a resume's lock on its event re-reads the event once the resume
+ * commits, but would read the endpoint as of its own start, and park the event again on an active
+ * endpoint, where nothing would unpark it.
  */
-const eventsWithOutcomes = (endpoints: RawBuilder<unknown>) => sql`
+const eventsWithOutcomes = ({ lockedEndpoints }: { lockedEndpoints: boolean }) => sql`
   events set
     attempts = events.attempts + 1,
     scheduled_attempts = events.scheduled_attempts + 1,
@@ -459,15 +457,12 @@ const eventsWithOutcomes = (endpoints: RawBuilder<unknown>) => sql`
     last_response_body = v.response_body,
     delivered_at = coalesce(events.delivered_at, v.delivered_at),
     exhausted_at = case when events.delivered_at is null then v.exhausted_at else events.exhausted_at end,
-    next_attempt_at = case when events.delivered_at is null and w.status = 'active' then v.next_attempt_at end,
-    parked_at = case when events.delivered_at is null and w.status <> 'active' then v.next_attempt_at end,
+    next_attempt_at = case when events.delivered_at is null and events.parked_at is null then v.next_attempt_at end,
+    parked_at = case when events.delivered_at is null and events.parked_at is not null then v.next_attempt_at end,
     lease_owner = null,
     lease_expires_at = null
-  -- CROSS JOIN keeps the batch as SQLite's outer loop for every batch size: one pass over it,
-  -- each event found by key (in the other order, it scanned the batch once per event, or the
-  -- events table for a long batch); PostgreSQL plans it as the inner join it is.
-  from v cross join ${endpoints} as w
-  where events.id = v.id and w.id = events.endpoint_id
+  ${lockedEndpoints ? sql`from v cross join locked_endpoints as w` : sql`from v`}
+  where events.id = v.id ${lockedEndpoints ? sql`and w.id = events.endpoint_id` : sql``}
     and events.lease_owner = v.owner and events.lease_expires_at = v.lease_expires_at`;
 
 export async function releaseClaims(db: Kysely<Database>, owner: string, eventIds: readonly string[], now: number): Promise<void> {
