@@ -214,14 +214,14 @@ describeEachDatabase("store delivery", (kind) => {
         10,
       );
 
-    test("PostgreSQL: an attempt recorded while a resume commits reads the endpoint as the resume left it, and schedules its event", async () => {
+    test("PostgreSQL: an attempt recorded while a resume commits finds its event as the resume left it, and schedules it", async () => {
       const { ws, endpoints } = await queue(1, 1);
       const [claim] = await claimAll(ws, "w1", 1);
       const endpointId = endpoints[0]!.id;
       await db.store.updateEndpoint(ws, endpointId, { status: "disabled", now: T0 + 1_100 });
       expect(await rowOf(claim!.event.id)).toMatchObject({ next_attempt_at: null, parked_at: claim!.leaseExpiresAt });
       // The resume's statements (those of updateEndpoint), held open: the recording starts meanwhile
-      // and waits for them (unlocked, it waited on the event row, and read the endpoint as disabled).
+      // and waits for the event row (it once took parking from the endpoint, read as disabled).
       const resume = await holdTransaction(async (trx) => {
         await trx.updateTable("webhook_endpoints").set({ status: "active", disabled_reason: null }).where("id", "=", endpointId).execute();
         await unparkEvents(trx, endpointId);

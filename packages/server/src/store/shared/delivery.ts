@@ -189,7 +189,11 @@ export function completeAttempt(db: Kysely<Database>, dialect: DialectSupport, i
   return batcher.add(input);
 }
 
-/** At most this many attempts per transaction (parameters stay far below both databases' limits). */
+/**
+ * At most this many attempts per transaction: parameters stay far below both databases' limits,
+ * and SQLite's plan for the recording update keeps the batch as its outer loop, each event found by
+ * key (at 256 it scanned the whole events table instead; a store test checks the plan at this size).
+ */
 export const COMPLETION_BATCH_LIMIT = 128;
 /** Batches are written at most this often, unless full; a lone attempt after a quiet spell goes at once. */
 export const COMPLETION_INTERVAL_MS = 5;
