@@ -4,7 +4,7 @@ import { newId } from "../domain/ids.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import type { ClaimedEvent, Store } from "../store/store.js";
 import type { DeliveryMetrics } from "./delivery-metrics.js";
-import { afterAutomaticAttempt } from "./retry-schedule.js";
+import { afterAutomaticAttempt, isLastAttempt } from "./retry-schedule.js";
 import { AttemptNotStartedError, toAttemptRecord, type Sender } from "./sender.js";
 
 /**
@@ -172,6 +172,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   async function attempt(claimed: ClaimedEvent, sent: () => void): Promise<void> {
     const { event, endpoint, leaseExpiresAt } = claimed;
+    const attemptNumber = event.scheduledAttempts + 1;
     const result = await sender.send({
       eventId: event.id,
       url: endpoint.url,
@@ -181,13 +182,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       endpointId: endpoint.id,
       // A claim that waited too long in the delivery thread comes back unstarted (see `launch`).
       startBy: startBy(claimed),
-      lastAttempt: event.scheduledAttempts + 1 >= schedule.length,
+      lastAttempt: isLastAttempt(schedule, attemptNumber),
     });
     const verdict = afterAutomaticAttempt(schedule, {
       outcome: result.outcome,
       statusCode: result.statusCode,
       retryAfterMs: result.retryAfterMs,
-      attemptNumber: event.scheduledAttempts + 1,
+      attemptNumber,
       now: clock(),
     });
     const disables = verdict.disableEndpoint !== undefined;

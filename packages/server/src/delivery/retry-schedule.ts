@@ -29,7 +29,7 @@ export interface AutomaticAttempt {
 export function afterAutomaticAttempt(schedule: readonly number[], attempt: AutomaticAttempt): AttemptVerdict {
   const { outcome, statusCode, now } = attempt;
   if (outcome === "delivered") return { nextAttemptAt: null, deliveredAt: now, exhaustedAt: null };
-  const last = attempt.attemptNumber >= schedule.length;
+  const last = isLastAttempt(schedule, attempt.attemptNumber);
   const reason = endpointDisabledBy(outcome, statusCode, last);
   const disable = reason === undefined ? {} : { disableEndpoint: reason };
   if (last) return { nextAttemptAt: null, deliveredAt: null, exhaustedAt: now, ...disable };
@@ -38,6 +38,11 @@ export function afterAutomaticAttempt(schedule: readonly number[], attempt: Auto
     delay = Math.max(delay, Math.min(attempt.retryAfterMs, MAX_RETRY_AFTER_MS));
   }
   return { nextAttemptAt: now + delay, deliveredAt: null, exhaustedAt: null, ...disable };
+}
+
+/** Whether automatic attempt `attemptNumber` (1-based) is its event's last. */
+export function isLastAttempt(schedule: readonly number[], attemptNumber: number): boolean {
+  return attemptNumber >= schedule.length;
 }
 
 /**

@@ -48,7 +48,7 @@ export function postgresSupport(schema: string | undefined, connection: pg.Clien
     async notifyEndpointChanged(db, endpointId) {
       await sql`select pg_notify(${channel}, ${ENDPOINT_CHANGED + endpointId})`.execute(db);
     },
-    subscribe: (listener) =>
+    onAnnouncements: (listener) =>
       listenForWakeups(
         connection,
         channel,

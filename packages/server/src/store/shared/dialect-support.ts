@@ -43,5 +43,5 @@ export interface DialectSupport {
   /** Tells other processes that an endpoint changed (see `StoreAnnouncements`); a no-op on SQLite. */
   notifyEndpointChanged(db: Kysely<Database>, endpointId: string): Promise<void>;
   /** Calls `listener` for what other processes announce; resolves with an unsubscribe. */
-  subscribe(listener: StoreAnnouncements): Promise<() => Promise<void>>;
+  onAnnouncements(listener: StoreAnnouncements): Promise<() => Promise<void>>;
 }

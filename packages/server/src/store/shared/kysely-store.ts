@@ -225,6 +225,6 @@ export class KyselyStore implements Store {
   }
 
   onAnnouncements(listener: StoreAnnouncements): Promise<() => Promise<void>> {
-    return this.#support.subscribe(listener);
+    return this.#support.onAnnouncements(listener);
   }
 }

@@ -26,7 +26,7 @@ export const sqliteSupport: DialectSupport = {
   notifyDue: async () => {},
   notifyEndpointChanged: async () => {},
   // Processes sharing one SQLite file are not told; the dispatcher's poll finds their events.
-  subscribe: async () => async () => {},
+  onAnnouncements: async () => async () => {},
 };
 
 /** Opens (creating if needed) the database file at `location`, relative to the working directory. */
