@@ -309,7 +309,7 @@ export interface Store {
    * claimed; false (nothing written) when the lease was lost to another worker.
    */
   completeAttempt(input: CompleteAttemptInput): Promise<boolean>;
-  /** Hands claimed but unstarted events back to the queue, due now. */
+  /** Hands claimed but unstarted events back to the queue, due now (parked ones stay parked, due now when resumed). */
   releaseClaims(owner: string, eventIds: readonly string[], now: number): Promise<void>;
   /**
    * Reserves a manual redelivery: true, and `lastRedeliveredAt` set to `now`, unless the event was

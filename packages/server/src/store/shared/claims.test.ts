@@ -91,6 +91,20 @@ describeEachDatabase("store claims", (kind) => {
     expect(await db.store.findEvent(ws, first!.id)).toMatchObject({ nextAttemptAt: null, exhaustedAt: t0 + 10 });
   });
 
+  test("a claim handed back after its endpoint was disabled stays parked, due at once when resumed, not at its lease's end", async () => {
+    const ws = await newWorkspace(db.store);
+    const endpoint = await addEndpoint(db.store, ws);
+    const t0 = 30_000_000;
+    const [event] = await publishCreated(db.store, ws, "records.sync.completed", { now: t0 });
+    await db.store.claimDue({ owner: "w", limit: 100, leaseMs: 60_000, now: t0, excludeEndpointIds: [] });
+    await db.store.updateEndpoint(ws, endpoint.id, { status: "disabled", disabledReason: "gone", now: t0 + 1 });
+    await db.store.releaseClaims("w", [event!.id], t0 + 2);
+    const row = await rawDb(db.store).selectFrom("events").select(["next_attempt_at", "parked_at", "lease_owner"]).where("id", "=", event!.id).executeTakeFirst();
+    expect(row).toEqual({ next_attempt_at: null, parked_at: t0 + 2, lease_owner: null });
+    await db.store.updateEndpoint(ws, endpoint.id, { status: "active", disabledReason: null, now: t0 + 3 });
+    expect(await db.store.findEvent(ws, event!.id)).toMatchObject({ nextAttemptAt: t0 + 2 });
+  });
+
   test("released claims are due at once; redelivery reservations are atomic per interval; recover takes a window", async () => {
     const ws = await newWorkspace(db.store);
     const endpoint = await addEndpoint(db.store, ws);

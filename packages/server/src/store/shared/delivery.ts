@@ -469,14 +469,25 @@ const eventsWithOutcomes = ({ lockedEndpoints }: { lockedEndpoints: boolean }) =
   where events.id = v.id ${lockedEndpoints ? sql`and w.id = events.endpoint_id` : sql``}
     and events.lease_owner = v.owner and events.lease_expires_at = v.lease_expires_at`;
 
+/**
+ * Hands unstarted claims back, due now. A claim whose endpoint was disabled meanwhile was parked
+ * with its lease's end as its due time (`parkEvents` parks claimed events too); it stays parked,
+ * due now once resumed, so the outcome is the same whether the hand-back or the disable is written
+ * first. An event delivered meanwhile (a manual redelivery) is neither due nor parked: untouched.
+ */
 export async function releaseClaims(db: Kysely<Database>, owner: string, eventIds: readonly string[], now: number): Promise<void> {
   if (eventIds.length === 0) return;
   await db
     .updateTable("events")
-    .set({ lease_owner: null, lease_expires_at: null, next_attempt_at: now })
+    .set((eb) => ({
+      lease_owner: null,
+      lease_expires_at: null,
+      next_attempt_at: eb.case().when("next_attempt_at", "is not", null).then(now).end(),
+      parked_at: eb.case().when("parked_at", "is not", null).then(now).end(),
+    }))
     .where("id", "in", eventIds)
     .where("lease_owner", "=", owner)
-    .where("next_attempt_at", "is not", null)
+    .where((eb) => eb.or([eb("next_attempt_at", "is not", null), eb("parked_at", "is not", null)]))
     .execute();
 }
 
