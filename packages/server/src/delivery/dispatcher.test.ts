@@ -70,6 +70,8 @@ function fakeStore() {
   let releaseFailure: Error | null = null;
   /** Endpoints disabled: their events stay in the queue but are not claimed, as when parked. */
   const disabled = new Set<string>();
+  /** While set, a claim waits here (after reading the queue) until the test lets it answer. */
+  let heldClaims: (() => void)[] | null = null;
   const store = {
     async claimDue(input: ClaimInput): Promise<ClaimedEvent[]> {
       claims.push({ ...input, excludeEndpointIds: [...input.excludeEndpointIds] });
@@ -87,6 +89,7 @@ function fakeStore() {
         taken.push(e);
         claimed.push({ event: e, endpoint: endpoints.get(e.endpointId)!, leaseExpiresAt: input.now + input.leaseMs });
       }
+      if (heldClaims) await new Promise<void>((resolve) => heldClaims!.push(resolve));
       return claimed;
     },
     async completeAttempt(input: CompleteAttemptInput) {
@@ -117,6 +120,18 @@ function fakeStore() {
     },
     get dueCount() {
       return due.length;
+    },
+    /** Claims wait, once they have read the queue, until `releaseClaims`. */
+    holdClaims() {
+      heldClaims = [];
+    },
+    get claimsWaiting() {
+      return heldClaims?.length ?? 0;
+    },
+    releaseClaims() {
+      const waiting = heldClaims ?? [];
+      heldClaims = null;
+      for (const resolve of waiting) resolve();
     },
     /** The endpoint is disabled from now on: its events are no longer claimed. */
     disable(endpointId: string) {
@@ -352,6 +367,26 @@ describe("dispatcher", () => {
     await until(() => queue.completed.length === 4);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(sender.sent.map((delivery) => delivery.eventId).sort()).toEqual(["evt_wh_a_0", "evt_wh_a_1", "evt_wh_b_0", "evt_wh_b_1"]);
+  });
+
+  test("a claim that was being made when its endpoint changed hands that endpoint's events back; they go out under a new claim", async () => {
+    const queue = fakeStore();
+    queue.add("wh_a", 2);
+    queue.holdClaims();
+    const sender = fakeSender();
+    const d = start(queue.store, sender, { concurrency: 4, perEndpoint: 2 });
+    await until(() => queue.claimsWaiting === 1);
+    // The claim has read wh_a's events as the endpoint was before this change.
+    d.endpointChanged("wh_a");
+    // That claim answers; the next one waits again.
+    queue.releaseClaims();
+    queue.holdClaims();
+    await until(() => queue.released.length === 2 && queue.claimsWaiting === 1);
+    expect(queue.released).toEqual(["evt_wh_a_0", "evt_wh_a_1"]);
+    expect(sender.sent).toHaveLength(0);
+    queue.releaseClaims();
+    await until(() => queue.completed.length === 2);
+    expect(sender.sent.map((delivery) => delivery.eventId)).toEqual(["evt_wh_a_0", "evt_wh_a_1"]);
   });
 
   test("an answer that disables its endpoint (410) stops its other claims at once, before the outcome is recorded", async () => {

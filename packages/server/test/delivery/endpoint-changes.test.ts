@@ -1,3 +1,4 @@
+import { constructEvent } from "@medblocks/connect";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createTestDatabase, describeEachDatabase, describePostgres, type TestDatabase } from "../support/databases.js";
 import { answer, startReceiver, type Behaviour, type TestReceiver } from "../support/receiver.js";
@@ -35,7 +36,7 @@ describeEachDatabase("delivery after an endpoint changes", (kind) => {
     expect(created.status).toBe(200);
     const ids: string[] = [];
     for (let n = 0; n < count; n++) ids.push((await api.request("POST", "/events", { key, body: fact(n) })).body.data[0].id);
-    return { key, endpointId: created.body.id as string, ids };
+    return { key, endpointId: created.body.id as string, secret: created.body.secret as string, ids };
   }
   const requestsTo = (path: string) => receiver.requests.filter((r) => r.path === path);
 
@@ -79,6 +80,22 @@ describeEachDatabase("delivery after an endpoint changes", (kind) => {
     await waitUntil(() => requestsTo("/new").length === 3, 10_000);
     expect(requestsTo("/old")).toHaveLength(1);
     expect(new Set([...requestsTo("/old"), ...requestsTo("/new")].map((r) => r.headers["webhook-id"]))).toEqual(new Set(ids));
+  });
+
+  test("a new secret with no grace: the events claimed behind the endpoint are signed with it alone", async () => {
+    receiver.respondWith(after(300, 200));
+    const { key, endpointId, secret: old } = await backlog("/rotated", 4);
+    await waitUntil(() => requestsTo("/rotated").length === 1, 5_000, 5);
+    const rotated = await api.request("POST", `/webhooks/${endpointId}/rotate-secret`, { key, body: { expires_in: 0 } });
+    expect(rotated.status).toBe(200);
+    await waitUntil(() => requestsTo("/rotated").length === 4, 10_000);
+    const [first, ...rest] = requestsTo("/rotated");
+    const signature = (request: typeof first) => request!.headers["medblocks-signature"] as string;
+    await expect(constructEvent(first!.body, signature(first), old)).resolves.toBeDefined();
+    for (const request of rest) {
+      await expect(constructEvent(request.body, signature(request), rotated.body.secret)).resolves.toBeDefined();
+      await expect(constructEvent(request.body, signature(request), old)).rejects.toThrow();
+    }
   });
 });
 
