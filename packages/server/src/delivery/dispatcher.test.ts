@@ -56,6 +56,25 @@ function event(id: string, endpointId: string): EventRow {
   };
 }
 
+/** Holds whoever passes while held, until released. */
+class Gate {
+  #waiting: (() => void)[] | null = null;
+  hold() {
+    this.#waiting = [];
+  }
+  get waiting() {
+    return this.#waiting?.length ?? 0;
+  }
+  release() {
+    const waiting = this.#waiting ?? [];
+    this.#waiting = null;
+    for (const resolve of waiting) resolve();
+  }
+  async pass() {
+    if (this.#waiting) await new Promise<void>((resolve) => this.#waiting!.push(resolve));
+  }
+}
+
 /** A queue in memory with the claim semantics of the real store (exclusions, limits, due order). */
 function fakeStore() {
   const due: EventRow[] = [];
@@ -64,14 +83,12 @@ function fakeStore() {
   const completed: CompleteAttemptInput[] = [];
   const released: string[] = [];
   const taken: EventRow[] = [];
-  /** While set, recording waits here until the test lets it finish. */
-  let heldRecords: (() => void)[] | null = null;
+  const claimGate = new Gate();
+  const recordGate = new Gate();
   /** While set, handing claims back fails, as with a database gone away. */
   let releaseFailure: Error | null = null;
   /** Endpoints disabled: their events stay in the queue but are not claimed, as when parked. */
   const disabled = new Set<string>();
-  /** While set, a claim waits here (after reading the queue) until the test lets it answer. */
-  let heldClaims: (() => void)[] | null = null;
   const store = {
     async claimDue(input: ClaimInput): Promise<ClaimedEvent[]> {
       claims.push({ ...input, excludeEndpointIds: [...input.excludeEndpointIds] });
@@ -89,11 +106,11 @@ function fakeStore() {
         taken.push(e);
         claimed.push({ event: e, endpoint: endpoints.get(e.endpointId)!, leaseExpiresAt: input.now + input.leaseMs });
       }
-      if (heldClaims) await new Promise<void>((resolve) => heldClaims!.push(resolve));
+      await claimGate.pass();
       return claimed;
     },
     async completeAttempt(input: CompleteAttemptInput) {
-      if (heldRecords) await new Promise<void>((resolve) => heldRecords!.push(resolve));
+      await recordGate.pass();
       completed.push(input);
       if (input.disableEndpoint) disabled.add(taken.find((e) => e.id === input.eventId)!.endpointId);
       return true;
@@ -121,18 +138,6 @@ function fakeStore() {
     get dueCount() {
       return due.length;
     },
-    /** Claims wait, once they have read the queue, until `releaseClaims`. */
-    holdClaims() {
-      heldClaims = [];
-    },
-    get claimsWaiting() {
-      return heldClaims?.length ?? 0;
-    },
-    releaseClaims() {
-      const waiting = heldClaims ?? [];
-      heldClaims = null;
-      for (const resolve of waiting) resolve();
-    },
     /** The endpoint is disabled from now on: its events are no longer claimed. */
     disable(endpointId: string) {
       disabled.add(endpointId);
@@ -141,18 +146,10 @@ function fakeStore() {
     failReleases() {
       releaseFailure = new Error("database unavailable");
     },
-    /** Recording waits until `releaseRecords`. */
-    holdRecords() {
-      heldRecords = [];
-    },
-    get recordsWaiting() {
-      return heldRecords?.length ?? 0;
-    },
-    releaseRecords() {
-      const waiting = heldRecords ?? [];
-      heldRecords = null;
-      for (const resolve of waiting) resolve();
-    },
+    /** While held, a claim waits (once it has read the queue) until released. */
+    claimGate,
+    /** While held, recording waits until released. */
+    recordGate,
   };
 }
 
@@ -319,7 +316,7 @@ describe("dispatcher", () => {
   test("attempts waiting to be recorded leave the next claim free for a round, then stop the claims", async () => {
     const queue = fakeStore();
     for (let n = 0; n < 10; n++) for (let e = 0; e < 4; e++) queue.add(`wh_${e}`, 1);
-    queue.holdRecords();
+    queue.recordGate.hold();
     const sender = fakeSender(() => new Promise((resolve) => setImmediate(resolve)));
     start(queue.store, sender, { concurrency: 4, perEndpoint: 2 });
     try {
@@ -329,9 +326,9 @@ describe("dispatcher", () => {
       // ...and stops there: the store is more than a round behind.
       await new Promise((resolve) => setTimeout(resolve, 30));
       expect(sender.sent).toHaveLength(12);
-      expect(queue.recordsWaiting).toBe(12);
+      expect(queue.recordGate.waiting).toBe(12);
     } finally {
-      queue.releaseRecords();
+      queue.recordGate.release();
     }
     await until(() => queue.completed.length === 40);
     expect(new Set(queue.completed.map((c) => c.eventId)).size).toBe(40);
@@ -372,19 +369,19 @@ describe("dispatcher", () => {
   test("a claim that was being made when its endpoint changed hands that endpoint's events back; they go out under a new claim", async () => {
     const queue = fakeStore();
     queue.add("wh_a", 2);
-    queue.holdClaims();
+    queue.claimGate.hold();
     const sender = fakeSender();
     const d = start(queue.store, sender, { concurrency: 4, perEndpoint: 2 });
-    await until(() => queue.claimsWaiting === 1);
+    await until(() => queue.claimGate.waiting === 1);
     // The claim has read wh_a's events as the endpoint was before this change.
     d.endpointChanged("wh_a");
     // That claim answers; the next one waits again.
-    queue.releaseClaims();
-    queue.holdClaims();
-    await until(() => queue.released.length === 2 && queue.claimsWaiting === 1);
+    queue.claimGate.release();
+    queue.claimGate.hold();
+    await until(() => queue.released.length === 2 && queue.claimGate.waiting === 1);
     expect(queue.released).toEqual(["evt_wh_a_0", "evt_wh_a_1"]);
     expect(sender.sent).toHaveLength(0);
-    queue.releaseClaims();
+    queue.claimGate.release();
     await until(() => queue.completed.length === 2);
     expect(sender.sent.map((delivery) => delivery.eventId)).toEqual(["evt_wh_a_0", "evt_wh_a_1"]);
   });
@@ -392,7 +389,7 @@ describe("dispatcher", () => {
   test("an answer that disables its endpoint (410) stops its other claims at once, before the outcome is recorded", async () => {
     const queue = fakeStore();
     queue.add("wh_a", 6);
-    queue.holdRecords();
+    queue.recordGate.hold();
     const sender = fakeSender(() => null, {
       answer: (delivery) => (delivery.eventId === "evt_wh_a_0" ? { outcome: "http_error", statusCode: 410, responseBody: "gone" } : {}),
     });
@@ -403,11 +400,11 @@ describe("dispatcher", () => {
     try {
       // The 410 is being recorded; the claims waiting behind it went back, and the claims made
       // meanwhile leave the endpoint out.
-      await until(() => queue.recordsWaiting === 1 && queue.released.length === 2);
+      await until(() => queue.recordGate.waiting === 1 && queue.released.length === 2);
       await until(() => queue.claims.length > 2 && queue.claims.at(-1)!.excludeEndpointIds.includes("wh_a"));
       expect(sender.sent.map((delivery) => delivery.eventId)).toEqual(["evt_wh_a_0", "evt_wh_a_1"]);
     } finally {
-      queue.releaseRecords();
+      queue.recordGate.release();
     }
     sender.held.shift()!.finish();
     await until(() => queue.completed.length === 2);
