@@ -106,6 +106,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics, prefix: "medblocks_" });
 
+    // Workers in other processes hold claims too (PostgreSQL); this process hears it again, which costs a claim.
+    const announceEndpointChanged = (endpointId: string) => {
+      store.announceEndpointChanged(endpointId).catch((error: unknown) => {
+        logger.warn({ err: error, endpoint_id: endpointId }, "could not tell other processes that an endpoint changed");
+      });
+    };
     const delivers = config.role !== "api";
     const dispatcher: Dispatcher | null = delivers
       ? createDispatcher({
@@ -120,6 +126,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
           leaseMs: config.deliveryLeaseMs,
           timeoutMs: config.deliveryTimeoutMs,
           pollIntervalMs: config.pollIntervalMs,
+          announceEndpointChanged,
           metrics: createDeliveryMetrics(metrics, store, () => dispatcher?.inFlight ?? 0, clock),
         })
       : null;
@@ -138,10 +145,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       },
       endpointChanged: (endpointId) => {
         dispatcher?.endpointChanged(endpointId);
-        // Workers in other processes hold claims too (PostgreSQL); this process hears it again, which costs a claim.
-        store.announceEndpointChanged(endpointId).catch((error: unknown) => {
-          logger.warn({ err: error, endpoint_id: endpointId }, "could not tell other processes that an endpoint changed");
-        });
+        announceEndpointChanged(endpointId);
       },
     };
     const listen = createListenHub(ctx);

@@ -112,8 +112,11 @@ function fakeStore() {
     async completeAttempt(input: CompleteAttemptInput) {
       await recordGate.pass();
       completed.push(input);
-      if (input.disableEndpoint) disabled.add(taken.find((e) => e.id === input.eventId)!.endpointId);
-      return true;
+      if (input.disableEndpoint === undefined) return { recorded: true, endpointDisabled: false };
+      const endpointId = taken.find((e) => e.id === input.eventId)!.endpointId;
+      const endpointDisabled = !disabled.has(endpointId);
+      disabled.add(endpointId);
+      return { recorded: true, endpointDisabled };
     },
     async releaseClaims(_owner: string, ids: readonly string[]) {
       if (releaseFailure) throw releaseFailure;
@@ -240,7 +243,14 @@ describe("dispatcher", () => {
   function start(
     store: Store,
     fake: FakeSender,
-    options: { concurrency: number; perEndpoint: number; pollIntervalMs?: number; logger?: pino.Logger; clock?: () => number },
+    options: {
+      concurrency: number;
+      perEndpoint: number;
+      pollIntervalMs?: number;
+      logger?: pino.Logger;
+      clock?: () => number;
+      announceEndpointChanged?: (endpointId: string) => void;
+    },
   ) {
     senders.push(fake);
     dispatcher = createDispatcher({
@@ -255,6 +265,7 @@ describe("dispatcher", () => {
       leaseMs: LEASE_MS,
       timeoutMs: TIMEOUT_MS,
       ...(options.clock && { clock: options.clock }),
+      ...(options.announceEndpointChanged && { announceEndpointChanged: options.announceEndpointChanged }),
     });
     dispatcher.start();
     return dispatcher;
@@ -411,6 +422,27 @@ describe("dispatcher", () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(queue.completed.find((c) => c.eventId === "evt_wh_a_0")).toMatchObject({ disableEndpoint: "gone" });
     expect(sender.sent).toHaveLength(2);
+  });
+
+  test("an endpoint that two answers disable is logged and announced to other processes once, by the attempt that disabled it", async () => {
+    const queue = fakeStore();
+    queue.add("wh_a", 2);
+    queue.add("wh_b", 1);
+    const warnings: { msg: string; endpoint_id?: string; reason?: string }[] = [];
+    const logger = pino({ level: "warn" }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
+    const announced: string[] = [];
+    const sender = fakeSender(() => null, {
+      answer: (delivery) => (delivery.eventId.startsWith("evt_wh_a") ? { outcome: "http_error", statusCode: 410, responseBody: "gone" } : {}),
+    });
+    start(queue.store, sender, { concurrency: 4, perEndpoint: 2, logger, announceEndpointChanged: (id) => announced.push(id) });
+    await until(() => sender.held.length === 3);
+    for (const h of sender.held.splice(0)) h.finish();
+    await until(() => queue.completed.length === 3);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Both 410s asked to disable it; the store says the first one did, and the second found it disabled.
+    expect(queue.completed.filter((c) => c.disableEndpoint === "gone")).toHaveLength(2);
+    expect(announced).toEqual(["wh_a"]);
+    expect(warnings.filter((w) => w.msg === "webhook endpoint disabled")).toEqual([expect.objectContaining({ endpoint_id: "wh_a", reason: "gone" })]);
   });
 
   test("a claim that waited past its start-by time goes back to the queue and goes out under a new claim", async () => {

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { signingSecrets } from "../domain/endpoints.js";
 import { newId } from "../domain/ids.js";
 import type { SecretBox } from "../domain/secret-box.js";
-import type { ClaimedEvent, Store } from "../store/store.js";
+import type { ClaimedEvent, RecordedAttempt, Store } from "../store/store.js";
 import type { DeliveryMetrics } from "./delivery-metrics.js";
 import { afterAutomaticAttempt, isLastAttempt } from "./retry-schedule.js";
 import { AttemptNotStartedError, toAttemptRecord, type Sender } from "./sender.js";
@@ -49,6 +49,11 @@ export interface DispatcherOptions {
   timeoutMs: number;
   /** This process's name on its leases. */
   workerId?: string;
+  /**
+   * Tells workers in other processes that an attempt here disabled an endpoint (a 410, an
+   * exhausted event), so that they do not send the claims they hold for it.
+   */
+  announceEndpointChanged?: (endpointId: string) => void;
 }
 
 export interface Dispatcher {
@@ -200,9 +205,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     sent();
     options.metrics?.observeAttempt(result);
-    let recorded: boolean;
+    let recording: RecordedAttempt;
     try {
-      recorded = await store.completeAttempt({
+      recording = await store.completeAttempt({
         owner,
         leaseExpiresAt,
         eventId: event.id,
@@ -218,9 +223,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         wake();
       }
     }
-    if (!recorded) logger.warn({ event_id: event.id }, "lease lost before the attempt was recorded; another worker owns the event now");
-    if (verdict.disableEndpoint && recorded) {
+    if (!recording.recorded) logger.warn({ event_id: event.id }, "lease lost before the attempt was recorded; another worker owns the event now");
+    if (recording.endpointDisabled) {
       logger.warn({ endpoint_id: endpoint.id, reason: verdict.disableEndpoint }, "webhook endpoint disabled");
+      options.announceEndpointChanged?.(endpoint.id);
     }
   }
 

@@ -147,7 +147,7 @@ export function createListenHub(ctx: DomainContext): ListenHub {
     if (!lease) throw invalidData("lease", "'lease' must be the lease token streamed with the event.");
     const now = ctx.clock();
     const delivered = report.outcome === "delivered";
-    const recorded = await ctx.store.completeAttempt({
+    const { recorded } = await ctx.store.completeAttempt({
       owner: lease.owner,
       leaseExpiresAt: lease.leaseExpiresAt,
       eventId: event.id,

@@ -3,6 +3,7 @@ import { assertEndpointActive, signingSecrets } from "../domain/endpoints.js";
 import { conflict, notFound, throttled } from "../domain/errors.js";
 import { isId } from "../domain/ids.js";
 import type { EventRow, Workspace } from "../store/store.js";
+import { endpointDisabledBy } from "./retry-schedule.js";
 import { toAttemptRecord } from "./sender.js";
 
 /** SPEC §5: at most one manual redelivery per event per minute. */
@@ -10,7 +11,8 @@ export const REDELIVERY_INTERVAL_MS = 60_000;
 
 /**
  * `POST /events/:id/redeliver`: one attempt made within the request, same event id, recorded as a
- * `manual` attempt. It never moves the automatic schedule; a success ends it.
+ * `manual` attempt. It never moves the automatic schedule; a success ends it, and a 410 disables
+ * the endpoint.
  */
 export async function redeliverEvent(ctx: DomainContext, ws: Workspace, id: string): Promise<EventRow> {
   const event = isId("evt", id) ? await ctx.store.findEvent(ws, id) : undefined;
@@ -35,8 +37,12 @@ export async function redeliverEvent(ctx: DomainContext, ws: Workspace, id: stri
     secrets: signingSecrets(ctx, endpoint, ctx.clock()),
     mode: event.mode,
   });
-  const updated = await ctx.store.recordManualAttempt(ws, event.id, toAttemptRecord(result));
+  // A 410 speaks of the endpoint, whoever asked: it disables it, as it would after an automatic attempt.
+  const disableEndpoint = endpointDisabledBy(result.outcome, result.statusCode, false);
+  const recorded = await ctx.store.recordManualAttempt(ws, event.id, toAttemptRecord(result), disableEndpoint);
   // Deleted with its endpoint while the attempt was in flight.
-  if (!updated) throw notFound("event", id);
-  return updated;
+  if (!recorded) throw notFound("event", id);
+  // Its events already claimed go back to the queue, where they stay parked.
+  if (recorded.endpointDisabled) ctx.endpointChanged?.(endpoint.id);
+  return recorded.event;
 }

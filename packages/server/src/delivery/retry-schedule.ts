@@ -46,8 +46,8 @@ export function isLastAttempt(schedule: readonly number[], attemptNumber: number
 }
 
 /**
- * Why an automatic attempt's answer disables its endpoint, if it does: `410 Gone` at any attempt,
- * or a failed last attempt (the event is exhausted).
+ * Why an attempt's answer disables its endpoint, if it does: `410 Gone` at any attempt, manual ones
+ * included, or a failed last automatic attempt (the event is exhausted).
  */
 export function endpointDisabledBy(outcome: AttemptOutcome, statusCode: number | null, lastAttempt: boolean): DisabledReason | undefined {
   if (outcome === "delivered") return undefined;

@@ -236,6 +236,17 @@ export interface CompleteAttemptInput {
   disableEndpoint?: DisabledReason;
 }
 
+/** What recording an attempt wrote. */
+export interface RecordedAttempt {
+  /** False when the lease was lost to another worker: nothing was written. */
+  recorded: boolean;
+  /**
+   * This attempt disabled its endpoint. False when the endpoint was already disabled, or when a
+   * failed last attempt found its event delivered by a manual redelivery (nothing was exhausted).
+   */
+  endpointDisabled: boolean;
+}
+
 export interface QueueStats {
   /** Events due now on active endpoints (counted up to a cap, so a scrape stays cheap). */
   due: number;
@@ -306,9 +317,9 @@ export interface Store {
   claimDue(input: ClaimInput): Promise<ClaimedEvent[]>;
   /**
    * Records an automatic attempt and the event's next state, if `owner` still holds the lease it
-   * claimed; false (nothing written) when the lease was lost to another worker.
+   * claimed (nothing is written when the lease was lost to another worker).
    */
-  completeAttempt(input: CompleteAttemptInput): Promise<boolean>;
+  completeAttempt(input: CompleteAttemptInput): Promise<RecordedAttempt>;
   /** Hands claimed but unstarted events back to the queue, due now (parked ones stay parked, due now when resumed). */
   releaseClaims(owner: string, eventIds: readonly string[], now: number): Promise<void>;
   /**
@@ -316,8 +327,17 @@ export interface Store {
    * redelivered less than `intervalMs` ago. Atomic, so two concurrent requests cannot both pass.
    */
   reserveRedelivery(ws: Workspace, eventId: string, now: number, intervalMs: number): Promise<boolean>;
-  /** Records a manual attempt; a success marks the event delivered. Returns the updated record. */
-  recordManualAttempt(ws: Workspace, eventId: string, attempt: AttemptRecord): Promise<EventRow | undefined>;
+  /**
+   * Records a manual attempt; a success marks the event delivered. With `disableEndpoint` (a 410),
+   * also disables the event's endpoint, if active, and parks its scheduled events, in the same
+   * transaction. Returns the updated record; undefined when the event is gone.
+   */
+  recordManualAttempt(
+    ws: Workspace,
+    eventId: string,
+    attempt: AttemptRecord,
+    disableEndpoint?: DisabledReason,
+  ): Promise<{ event: EventRow; endpointDisabled: boolean } | undefined>;
   /**
    * Re-enqueues every undelivered event of the endpoint created in [since, until] with a fresh
    * schedule, due now. Returns how many.

@@ -274,6 +274,34 @@ describeEachDatabase("delivery", (kind) => {
     await waitUntil(async () => (await record(id)).delivered_at);
   });
 
+  test("a manual redelivery answered 410 disables the endpoint; its pending events wait, parked, until it is resumed", async () => {
+    const { id: endpointId } = await endpoint();
+    const { id: done } = await publish(1);
+    await waitUntil(async () => (await record(done)).delivered_at);
+    // From now on the receiver is gone for the redelivered event; the other one is asked to come back in a minute.
+    receiver.respondWith((request, response) => {
+      if (request.headers["webhook-id"] === done) response.writeHead(410).end("gone");
+      else response.writeHead(503, { "retry-after": "60" }).end("later");
+    });
+    const { id: pending } = await publish(2);
+    await waitUntil(async () => (await record(pending)).attempts === 1);
+    const scheduled = (await record(pending)).next_attempt_at;
+    expect(Date.parse(scheduled)).toBeGreaterThan(Date.now() + 50_000);
+
+    const redelivered = await api.request("POST", `/events/${done}/redeliver`, { key });
+    expect(redelivered.status).toBe(200);
+    expect(redelivered.body).toMatchObject({ id: done, attempts: 2, last_status_code: 410 });
+    expect((await api.request("GET", `/webhooks/${endpointId}`, { key })).body.status).toBe("disabled");
+    expect(await record(pending)).toMatchObject({ attempts: 1, next_attempt_at: null });
+    expect((await attempts(done)).map((a) => [a.trigger, a.status_code])).toEqual([
+      ["automatic", 200],
+      ["manual", 410],
+    ]);
+
+    expect((await api.request("PATCH", `/webhooks/${endpointId}`, { key, body: { status: "active" } })).status).toBe(200);
+    expect((await record(pending)).next_attempt_at).toBe(scheduled);
+  });
+
   test("a hanging endpoint does not delay a fast one", async () => {
     const slow = await startReceiver(hang);
     try {

@@ -57,9 +57,9 @@ describeEachDatabase("store claims", (kind) => {
     const second = await claim("w2", t0 + 1_001);
     expect(second).toBeDefined();
     const outcome = { nextAttemptAt: t0 + 60_000, deliveredAt: null, exhaustedAt: null };
-    expect(await db.store.completeAttempt({ owner: "w1", leaseExpiresAt: first!.leaseExpiresAt, eventId: event!.id, attempt: attempt(), ...outcome })).toBe(false);
-    expect(await db.store.completeAttempt({ owner: "w2", leaseExpiresAt: first!.leaseExpiresAt, eventId: event!.id, attempt: attempt(), ...outcome })).toBe(false);
-    expect(await db.store.completeAttempt({ owner: "w2", leaseExpiresAt: second!.leaseExpiresAt, eventId: event!.id, attempt: attempt(), ...outcome })).toBe(true);
+    expect(await db.store.completeAttempt({ owner: "w1", leaseExpiresAt: first!.leaseExpiresAt, eventId: event!.id, attempt: attempt(), ...outcome })).toMatchObject({ recorded: false });
+    expect(await db.store.completeAttempt({ owner: "w2", leaseExpiresAt: first!.leaseExpiresAt, eventId: event!.id, attempt: attempt(), ...outcome })).toMatchObject({ recorded: false });
+    expect(await db.store.completeAttempt({ owner: "w2", leaseExpiresAt: second!.leaseExpiresAt, eventId: event!.id, attempt: attempt(), ...outcome })).toMatchObject({ recorded: true });
     expect(await db.store.findEvent(ws, event!.id)).toMatchObject({ attempts: 1, scheduledAttempts: 1, nextAttemptAt: t0 + 60_000, lastStatusCode: 500 });
     const log = await db.store.listAttempts(ws, event!.id, { limit: 10 });
     expect(log.data.map((a) => [a.attempt, a.trigger])).toEqual([[1, "automatic"]]);
@@ -83,7 +83,7 @@ describeEachDatabase("store claims", (kind) => {
         exhaustedAt: t0 + 10,
         disableEndpoint: "exhausted",
       }),
-    ).toBe(true);
+    ).toEqual({ recorded: true, endpointDisabled: true });
     expect(await db.store.findEndpoint(ws, endpoint.id)).toMatchObject({ status: "disabled", disabledReason: "exhausted" });
     expect(await db.store.findEvent(ws, second!.id)).toMatchObject({ nextAttemptAt: null });
     await db.store.updateEndpoint(ws, endpoint.id, { status: "active", now: t0 + 20 });

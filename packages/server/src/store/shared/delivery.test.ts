@@ -11,6 +11,10 @@ import type { Database } from "./schema.js";
 
 const T0 = 1_750_000_000_000;
 const LEASE_MS = 60_000;
+/** What recording an attempt answers: written or fenced out, and whether it disabled the endpoint. */
+const RECORDED = { recorded: true, endpointDisabled: false };
+const FENCED_OUT = { recorded: false, endpointDisabled: false };
+const DISABLED_IT = { recorded: true, endpointDisabled: true };
 
 /** The queue verbs: claiming under a lease, and completing attempts fenced by it, one or many at once. */
 describeEachDatabase("store delivery", (kind) => {
@@ -88,12 +92,12 @@ describeEachDatabase("store delivery", (kind) => {
   test("completing records the attempt and the outcome; a stale owner or lease records nothing", async () => {
     const { ws } = await queue(1, 1);
     const [claim] = await claimAll(ws, "w1", 1);
-    expect(await db.store.completeAttempt(delivered(claim!, "someone-else"))).toBe(false);
-    expect(await db.store.completeAttempt({ ...delivered(claim!, "w1"), leaseExpiresAt: claim!.leaseExpiresAt - 1 })).toBe(false);
+    expect(await db.store.completeAttempt(delivered(claim!, "someone-else"))).toEqual(FENCED_OUT);
+    expect(await db.store.completeAttempt({ ...delivered(claim!, "w1"), leaseExpiresAt: claim!.leaseExpiresAt - 1 })).toEqual(FENCED_OUT);
     expect(await attemptsOf(claim!.event.id)).toEqual([]);
     expect(await rowOf(claim!.event.id)).toMatchObject({ attempts: 0, lease_owner: "w1", delivered_at: null });
 
-    expect(await db.store.completeAttempt(delivered(claim!, "w1"))).toBe(true);
+    expect(await db.store.completeAttempt(delivered(claim!, "w1"))).toEqual(RECORDED);
     expect(await rowOf(claim!.event.id)).toMatchObject({
       attempts: 1,
       scheduled_attempts: 1,
@@ -108,7 +112,7 @@ describeEachDatabase("store delivery", (kind) => {
     const [attempt] = await attemptsOf(claim!.event.id);
     expect(attempt).toMatchObject({ attempt: 1, trigger: "automatic", outcome: "delivered", status_code: 200, duration_ms: 7, response_body: "ok", endpoint_id: claim!.endpoint.id });
     // The lease is gone with the attempt: the same claim cannot complete twice.
-    expect(await db.store.completeAttempt(delivered(claim!, "w1"))).toBe(false);
+    expect(await db.store.completeAttempt(delivered(claim!, "w1"))).toEqual(FENCED_OUT);
     expect(await attemptsOf(claim!.event.id)).toHaveLength(1);
   });
 
@@ -119,7 +123,7 @@ describeEachDatabase("store delivery", (kind) => {
       i % 5 === 0 ? failed(claim, "w1", 503) : i % 7 === 0 ? delivered(claim, "stale-owner") : delivered(claim, "w1", T0 + 3_000 + i),
     );
     const results = await Promise.all(inputs.map((input) => db.store.completeAttempt(input)));
-    expect(results).toEqual(inputs.map((input) => input.owner === "w1"));
+    expect(results).toEqual(inputs.map((input) => (input.owner === "w1" ? RECORDED : FENCED_OUT)));
 
     for (const [i, claim] of claims.entries()) {
       const row = await rowOf(claim.event.id);
@@ -229,8 +233,27 @@ describeEachDatabase("store delivery", (kind) => {
       const recording = db.store.completeAttempt(failed(claim!, "w1", 500));
       await waitForWaiters(resume.pid, 1);
       await resume.commit();
-      expect(await recording).toBe(true);
+      expect(await recording).toEqual(RECORDED);
       expect(await rowOf(claim!.event.id)).toMatchObject({ attempts: 1, next_attempt_at: T0 + 62_000, parked_at: null, lease_owner: null });
+    });
+
+    test("PostgreSQL: a manual attempt recorded while its endpoint is being deleted does not deadlock with the delete", async () => {
+      const { ws, endpoints, events } = await queue(1, 1);
+      const eventId = events[0]!.id;
+      // Holds the event row, so that the recording and the delete both reach it and wait there.
+      const holder = await holdTransaction((trx) => trx.selectFrom("events").select("id").where("id", "=", eventId).forUpdate().execute());
+      const manual = db.store.recordManualAttempt(ws, eventId, { id: testId("att"), startedAt: T0 + 1_500, durationMs: 5, statusCode: 200, outcome: "delivered", error: null, responseBody: "ok" });
+      await waitForWaiters(holder.pid, 1);
+      const deletion = db.store.deleteEndpoint(ws, endpoints[0]!.id);
+      await waitForWaiters(holder.pid, 2);
+      await holder.commit();
+      // The recording took the endpoint's lock before the event's, as the delete does: the delete
+      // waited for it (it once locked the endpoint only for the attempt log, after the event, while
+      // the delete held the endpoint and waited for the event, and PostgreSQL failed one of them).
+      expect(await manual).toMatchObject({ endpointDisabled: false, event: { id: eventId, attempts: 1, deliveredAt: T0 + 1_505 } });
+      expect(await deletion).toBe(true);
+      expect(await db.store.findEvent(ws, eventId)).toBeUndefined();
+      expect(await attemptsOf(eventId)).toEqual([]);
     });
 
     test("PostgreSQL: two batches disabling one endpoint at the same moment do not deadlock; the second waits for the first", async () => {
@@ -244,7 +267,10 @@ describeEachDatabase("store delivery", (kind) => {
       const recordings = claims.map((claim) => completeAttempts(rawDb(db.store), dialect, [failed(claim, "w1", 410, { disableEndpoint: "gone" })]));
       await waitForWaiters(holder.pid, 2);
       await holder.commit();
-      expect(await Promise.all(recordings)).toEqual([[true], [true]]);
+      // Both are recorded; whichever committed first disabled the endpoint.
+      const recorded = (await Promise.all(recordings)).flat();
+      expect(recorded.map((r) => r.recorded)).toEqual([true, true]);
+      expect(recorded.filter((r) => r.endpointDisabled)).toHaveLength(1);
       expect(await db.store.findEndpoint(ws, endpoints[0]!.id)).toMatchObject({ status: "disabled", disabledReason: "gone" });
       for (const claim of claims) expect(await rowOf(claim.event.id)).toMatchObject({ attempts: 1, next_attempt_at: null, parked_at: T0 + 62_000 });
     });
@@ -254,7 +280,7 @@ describeEachDatabase("store delivery", (kind) => {
     const { ws } = await queue(4, Math.ceil((COMPLETION_BATCH_LIMIT * 2 + 10) / 4));
     const claims = await claimAll(ws, "w1", Math.ceil((COMPLETION_BATCH_LIMIT * 2 + 10) / 4) * 4);
     const results = await Promise.all(claims.map((claim) => db.store.completeAttempt(delivered(claim, "w1"))));
-    expect(results.every(Boolean)).toBe(true);
+    expect(results.every((result) => result.recorded)).toBe(true);
     const counts = await rawDb(db.store)
       .selectFrom("events")
       .select((eb) => eb.fn.countAll<number>().as("n"))
@@ -280,7 +306,8 @@ describeEachDatabase("store delivery", (kind) => {
       ...ofOther.map((c) => delivered(c, "w1")),
     ];
     const dialect = kind === "postgres" ? postgresSupport(undefined) : sqliteSupport;
-    expect(await completeAttempts(rawDb(db.store), dialect, batch)).toEqual([true, true, true, true, true, true]);
+    // The 410 disabled it; the exhausting attempt after it found it disabled already.
+    expect(await completeAttempts(rawDb(db.store), dialect, batch)).toEqual([RECORDED, DISABLED_IT, RECORDED, RECORDED, RECORDED, RECORDED]);
 
     expect(await db.store.findEndpoint(ws, gone!.id)).toMatchObject({ status: "disabled", disabledReason: "gone" });
     // Paused, each keeping the due time its failure gave it; the exhausted one has none.
@@ -299,12 +326,12 @@ describeEachDatabase("store delivery", (kind) => {
   test("attempts completed after their endpoint was disabled park instead of being scheduled", async () => {
     const { ws, endpoints } = await queue(1, 3);
     const claims = await claimAll(ws, "w1", 3);
-    expect(await db.store.completeAttempt(failed(claims[0]!, "w1", 410, { disableEndpoint: "gone" }))).toBe(true);
+    expect(await db.store.completeAttempt(failed(claims[0]!, "w1", 410, { disableEndpoint: "gone" }))).toEqual(DISABLED_IT);
     const later = await Promise.all([
       db.store.completeAttempt(failed(claims[1]!, "w1", 500)),
       db.store.completeAttempt(failed(claims[2]!, "w1", 500, { nextAttemptAt: null, exhaustedAt: T0 + 2_009, disableEndpoint: "exhausted" })),
     ]);
-    expect(later).toEqual([true, true]);
+    expect(later).toEqual([RECORDED, RECORDED]);
     expect(await db.store.findEndpoint(ws, endpoints[0]!.id)).toMatchObject({ status: "disabled", disabledReason: "gone" });
     expect(await rowOf(claims[1]!.event.id)).toMatchObject({ attempts: 1, next_attempt_at: null, parked_at: T0 + 62_000 });
     expect(await rowOf(claims[2]!.event.id)).toMatchObject({ attempts: 1, next_attempt_at: null, parked_at: null, exhausted_at: T0 + 2_009 });
@@ -314,7 +341,7 @@ describeEachDatabase("store delivery", (kind) => {
     const { ws } = await queue(1, 1);
     const [claim] = await claimAll(ws, "w1", 1);
     await db.store.recordManualAttempt(ws, claim!.event.id, { id: testId("att"), startedAt: T0 + 1_500, durationMs: 5, statusCode: 204, outcome: "delivered", error: null, responseBody: "" });
-    expect(await db.store.completeAttempt(failed(claim!, "w1", 500))).toBe(true);
+    expect(await db.store.completeAttempt(failed(claim!, "w1", 500))).toEqual(RECORDED);
     expect(await rowOf(claim!.event.id)).toMatchObject({ attempts: 2, delivered_at: T0 + 1_505, next_attempt_at: null, parked_at: null, last_status_code: 500 });
     expect((await attemptsOf(claim!.event.id)).map((a) => [a.attempt, a.trigger])).toEqual([
       [1, "manual"],
@@ -330,8 +357,8 @@ describeEachDatabase("store delivery", (kind) => {
       await db.store.recordManualAttempt(ws, claim.event.id, { id: testId("att"), startedAt: T0 + 1_500, durationMs: 5, statusCode: 200, outcome: "delivered", error: null, responseBody: "ok" });
     }
     const exhausting = { nextAttemptAt: null, exhaustedAt: T0 + 2_009 };
-    expect(await db.store.completeAttempt(failed(last!, "w1", 500, { ...exhausting, disableEndpoint: "exhausted" }))).toBe(true);
-    expect(await db.store.completeAttempt(failed(gone!, "w1", 410, { ...exhausting, disableEndpoint: "gone" }))).toBe(true);
+    expect(await db.store.completeAttempt(failed(last!, "w1", 500, { ...exhausting, disableEndpoint: "exhausted" }))).toEqual(RECORDED);
+    expect(await db.store.completeAttempt(failed(gone!, "w1", 410, { ...exhausting, disableEndpoint: "gone" }))).toEqual(DISABLED_IT);
 
     expect(await db.store.findEndpoint(ws, last!.endpoint.id)).toMatchObject({ status: "active", disabledReason: null });
     expect(await db.store.findEndpoint(ws, gone!.endpoint.id)).toMatchObject({ status: "disabled", disabledReason: "gone" });
@@ -344,15 +371,41 @@ describeEachDatabase("store delivery", (kind) => {
     }
   });
 
+  test("a manual attempt answered 410 disables its endpoint and parks its scheduled events, in the same transaction", async () => {
+    const { ws, endpoints, events } = await queue(1, 3);
+    const gone = { id: testId("att"), startedAt: T0 + 1_500, durationMs: 5, statusCode: 410, outcome: "http_error" as const, error: null, responseBody: "gone" };
+    const manual = events[1]!;
+    const result = await db.store.recordManualAttempt(ws, manual.id, gone, "gone");
+    expect(result?.endpointDisabled).toBe(true);
+    // The record returned is the event as parked, not as it was before.
+    expect(result?.event).toMatchObject({ id: manual.id, attempts: 1, lastStatusCode: 410, nextAttemptAt: null });
+    expect(await db.store.findEndpoint(ws, endpoints[0]!.id)).toMatchObject({ status: "disabled", disabledReason: "gone", updatedAt: T0 + 1_505 });
+    // Every scheduled event of the endpoint keeps its due time, parked.
+    for (const event of events) expect(await rowOf(event.id)).toMatchObject({ next_attempt_at: null, parked_at: T0 });
+    expect((await attemptsOf(manual.id)).map((a) => [a.trigger, a.status_code])).toEqual([["manual", 410]]);
+
+    // A second 410 finds it disabled already: it keeps its reason, and nothing is disabled again.
+    const again = await db.store.recordManualAttempt(ws, manual.id, { ...gone, id: testId("att"), startedAt: T0 + 2_500 }, "gone");
+    expect(again?.endpointDisabled).toBe(false);
+    expect(await db.store.findEndpoint(ws, endpoints[0]!.id)).toMatchObject({ status: "disabled", updatedAt: T0 + 1_505 });
+  });
+
+  test("a manual attempt without a reason to disable leaves its endpoint active and its event's schedule as it was", async () => {
+    const { ws, endpoints, events } = await queue(1, 1);
+    const result = await db.store.recordManualAttempt(ws, events[0]!.id, { id: testId("att"), startedAt: T0 + 1_500, durationMs: 5, statusCode: 500, outcome: "http_error", error: null, responseBody: "" });
+    expect(result).toMatchObject({ endpointDisabled: false, event: { attempts: 1, lastStatusCode: 500, nextAttemptAt: T0 } });
+    expect(await db.store.findEndpoint(ws, endpoints[0]!.id)).toMatchObject({ status: "active" });
+  });
+
   test("two completions of one event in the same moment: the lease admits exactly one", async () => {
     const { ws } = await queue(1, 1);
     const [claim] = await claimAll(ws, "w1", 1);
     const results = await Promise.all([db.store.completeAttempt(delivered(claim!, "w1")), db.store.completeAttempt(failed(claim!, "w1", 500))]);
-    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(results.filter((result) => result.recorded)).toHaveLength(1);
     expect(await attemptsOf(claim!.event.id)).toHaveLength(1);
     // Whichever got there first is the record; the other left no trace.
     expect(await rowOf(claim!.event.id)).toMatchObject(
-      results[0] ? { attempts: 1, delivered_at: T0 + 2_007, last_status_code: 200 } : { attempts: 1, delivered_at: null, last_status_code: 500 },
+      results[0]!.recorded ? { attempts: 1, delivered_at: T0 + 2_007, last_status_code: 200 } : { attempts: 1, delivered_at: null, last_status_code: 500 },
     );
   });
 
@@ -361,6 +414,6 @@ describeEachDatabase("store delivery", (kind) => {
     const claims = await claimAll(ws, "w1", 4);
     await db.store.deleteEndpoint(ws, endpoints[0]!.id);
     const results = await Promise.all(claims.map((c) => db.store.completeAttempt(delivered(c, "w1"))));
-    expect(results).toEqual(claims.map((c) => c.endpoint.id !== endpoints[0]!.id));
+    expect(results).toEqual(claims.map((c) => (c.endpoint.id !== endpoints[0]!.id ? RECORDED : FENCED_OUT)));
   });
 });

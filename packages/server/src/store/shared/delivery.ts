@@ -7,6 +7,7 @@ import type {
   DisabledReason,
   EventRow,
   QueueStats,
+  RecordedAttempt,
   Workspace,
 } from "../store.js";
 import { BatchStatement, valuesList, type BatchRow } from "./batch-statement.js";
@@ -167,6 +168,22 @@ export async function parkEvents(db: Kysely<Database>, endpointId: string): Prom
     .execute();
 }
 
+/**
+ * Disables an active endpoint for `reason` (a 410, an exhausted event) and parks its scheduled
+ * events; true when it did. An endpoint already disabled keeps the reason it has.
+ */
+async function disableEndpointFor(db: Kysely<Database>, endpointId: string, reason: DisabledReason, at: number): Promise<boolean> {
+  const disabled = await db
+    .updateTable("webhook_endpoints")
+    .set({ status: "disabled", disabled_reason: reason, updated_at: at })
+    .where("id", "=", endpointId)
+    .where("status", "=", "active")
+    .executeTakeFirst();
+  if (Number(disabled.numUpdatedRows) === 0) return false;
+  await parkEvents(db, endpointId);
+  return true;
+}
+
 /** Puts a re-enabled endpoint's parked events back in the queue at their old (often past) due times. */
 export async function unparkEvents(db: Kysely<Database>, endpointId: string): Promise<void> {
   await db
@@ -183,7 +200,7 @@ export async function unparkEvents(db: Kysely<Database>, endpointId: string): Pr
  * for the whole batch, instead of a transaction of four statements per attempt. Each caller still
  * gets its own answer.
  */
-export function completeAttempt(db: Kysely<Database>, dialect: DialectSupport, input: CompleteAttemptInput): Promise<boolean> {
+export function completeAttempt(db: Kysely<Database>, dialect: DialectSupport, input: CompleteAttemptInput): Promise<RecordedAttempt> {
   let batcher = batchers.get(db);
   if (!batcher) batchers.set(db, (batcher = new CompletionBatcher(db, dialect)));
   return batcher.add(input);
@@ -200,7 +217,7 @@ export const COMPLETION_INTERVAL_MS = 5;
 
 interface PendingCompletion {
   input: CompleteAttemptInput;
-  resolve: (recorded: boolean) => void;
+  resolve: (recorded: RecordedAttempt) => void;
   reject: (error: unknown) => void;
 }
 
@@ -227,7 +244,7 @@ class CompletionBatcher {
     this.#intervalMs = dialect.supportsRowLocks ? 0 : COMPLETION_INTERVAL_MS;
   }
 
-  add(input: CompleteAttemptInput): Promise<boolean> {
+  add(input: CompleteAttemptInput): Promise<RecordedAttempt> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ input, resolve, reject });
       // Every writer is busy: the first to finish its batch takes this one at once.
@@ -292,8 +309,8 @@ class CompletionBatcher {
 }
 
 /**
- * Records a batch of attempts for distinct events, in order; true for each that held its lease.
- * What `completeAttempt`'s batches write (exported for the store's tests).
+ * Records a batch of attempts for distinct events; what each wrote, in order (nothing for one that
+ * lost its lease). What `completeAttempt`'s batches write (exported for the store's tests).
  *
  * The fence is the UPDATE's own condition: only the worker holding this exact claim (owner and
  * lease end) may write the outcome, and both databases check it against the row as it is when the
@@ -302,11 +319,11 @@ class CompletionBatcher {
  * round trip; SQLite runs the two in one transaction. A batch in which an attempt disables its
  * endpoint (exhaustion, 410) also disables it and parks its scheduled events in that transaction.
  */
-export async function completeAttempts(db: Kysely<Database>, dialect: DialectSupport, batch: readonly CompleteAttemptInput[]): Promise<boolean[]> {
+export async function completeAttempts(db: Kysely<Database>, dialect: DialectSupport, batch: readonly CompleteAttemptInput[]): Promise<RecordedAttempt[]> {
   // In event id order, so two batches touching the same events lock them in the same order.
   const inputs = [...batch].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
   const disables = batch.some((input) => input.disableEndpoint !== undefined);
-  const write = async (conn: Kysely<Database>): Promise<boolean[]> => {
+  const write = async (conn: Kysely<Database>): Promise<RecordedAttempt[]> => {
     const recorded = new Map<string, { endpointId: string; delivered: boolean }>(); // by event id
     const outcomes = inputs.map(outcomeRow);
     if (dialect.supportsDataModifyingCtes) {
@@ -319,25 +336,18 @@ export async function completeAttempts(db: Kysely<Database>, dialect: DialectSup
       for (const row of rows) recorded.set(row.id, { endpointId: row.endpoint_id, delivered: row.delivered_at !== null });
     }
     // In the batch's order: the attempt that finished first gives a disabled endpoint its reason.
+    // Parking takes the endpoint's other scheduled events, those recorded in this batch included.
+    const disabledBy = new Set<CompleteAttemptInput>();
     for (const input of batch) {
       const event = recorded.get(input.eventId);
       if (input.disableEndpoint === undefined || event === undefined) continue;
       // A last attempt that failed after a manual redelivery delivered its event exhausted nothing,
       // so it disables nothing; a 410 still does (it speaks of the endpoint, not of the event).
       if (input.disableEndpoint === "exhausted" && event.delivered) continue;
-      const { endpointId } = event;
       const at = input.attempt.startedAt + input.attempt.durationMs;
-      // An endpoint already disabled keeps the reason it has.
-      const disabled = await conn
-        .updateTable("webhook_endpoints")
-        .set({ status: "disabled", disabled_reason: input.disableEndpoint, updated_at: at })
-        .where("id", "=", endpointId)
-        .where("status", "=", "active")
-        .executeTakeFirst();
-      // Parks the endpoint's other scheduled events, those recorded in this batch included.
-      if (Number(disabled.numUpdatedRows) > 0) await parkEvents(conn, endpointId);
+      if (await disableEndpointFor(conn, event.endpointId, input.disableEndpoint, at)) disabledBy.add(input);
     }
-    return batch.map((input) => recorded.has(input.eventId));
+    return batch.map((input) => ({ recorded: recorded.has(input.eventId), endpointDisabled: disabledBy.has(input) }));
   };
   return disables || !dialect.supportsDataModifyingCtes ? db.transaction().execute(write) : write(db);
 }
@@ -414,8 +424,8 @@ export const fencedOutcomes = new BatchStatement(
  * A batch that disables an endpoint (a 410, an exhausted event) goes on, in its transaction, to
  * disable it and park its events, so it first locks its endpoints (in id order, FOR NO KEY UPDATE,
  * before any of their events: an event row is written only once the endpoint row joined to it is
- * locked). That is the order `updateEndpoint` and `deleteEndpoint` follow, the endpoint then its
- * events; unlocked, two such batches for one endpoint deadlocked, each parking an event the other
+ * locked). That is the order `updateEndpoint`, `deleteEndpoint` and `recordManualAttempt` follow, the
+ * endpoint then its events; unlocked, two such batches for one endpoint deadlocked, each parking an event the other
  * had written while the other waited to disable the endpoint. Other batches touch no endpoint row.
  */
 function recordingStatement({ lockedEndpoints }: { lockedEndpoints: boolean }) {
@@ -508,8 +518,22 @@ export async function recordManualAttempt(
   ws: Workspace,
   eventId: string,
   attempt: AttemptRecord,
-): Promise<EventRow | undefined> {
+  disableEndpoint?: DisabledReason,
+): Promise<{ event: EventRow; endpointDisabled: boolean } | undefined> {
   return db.transaction().execute(async (trx) => {
+    // PostgreSQL: the endpoint's row lock before the event's, the order in which deleting an
+    // endpoint and disabling it take them. The attempt log's foreign key would lock the endpoint
+    // only after the event: a DELETE holding the endpoint meanwhile then waited for the event while
+    // this waited for the endpoint, and PostgreSQL failed one of the two as a deadlock.
+    if (dialect.supportsRowLocks) {
+      const endpoint = await trx
+        .selectFrom("webhook_endpoints")
+        .select("id")
+        .where("id", "=", (eb) => eb.selectFrom("events").select("endpoint_id").where("id", "=", eventId).where(inWorkspace(ws)))
+        .$call((qb) => (disableEndpoint === undefined ? qb.forKeyShare() : qb.forNoKeyUpdate()))
+        .executeTakeFirst();
+      if (endpoint === undefined) return undefined;
+    }
     const delivered = attempt.outcome === "delivered";
     const row = await trx
       .updateTable("events")
@@ -530,7 +554,11 @@ export async function recordManualAttempt(
       .executeTakeFirst();
     if (!row) return undefined;
     await insertAttempts(trx, dialect, [{ event: row, attempt }], "manual");
-    return toEvent(row);
+    const endpointDisabled =
+      disableEndpoint !== undefined && (await disableEndpointFor(trx, row.endpoint_id, disableEndpoint, attempt.startedAt + attempt.durationMs));
+    // Parking (above) may have moved the event's own due time.
+    const event = endpointDisabled ? await trx.selectFrom("events").selectAll().where("id", "=", eventId).executeTakeFirstOrThrow() : row;
+    return { event: toEvent(event), endpointDisabled };
   });
 }
 

@@ -6,6 +6,7 @@ import type {
   ClaimedEvent,
   ClaimInput,
   CompleteAttemptInput,
+  DisabledReason,
   QueueStats,
   EndpointEventQuery,
   EndpointPatch,
@@ -19,6 +20,7 @@ import type {
   PageQuery,
   PublishInput,
   PublishResult,
+  RecordedAttempt,
   RequestKeyClaim,
   SecretRotation,
   Store,
@@ -178,7 +180,7 @@ export class KyselyStore implements Store {
     return delivery.claimDue(this.db, this.#support, input);
   }
 
-  completeAttempt(input: CompleteAttemptInput): Promise<boolean> {
+  completeAttempt(input: CompleteAttemptInput): Promise<RecordedAttempt> {
     return delivery.completeAttempt(this.db, this.#support, input);
   }
 
@@ -190,8 +192,13 @@ export class KyselyStore implements Store {
     return delivery.reserveRedelivery(this.db, ws, eventId, now, intervalMs);
   }
 
-  recordManualAttempt(ws: Workspace, eventId: string, attempt: AttemptRecord): Promise<EventRow | undefined> {
-    return delivery.recordManualAttempt(this.db, this.#support, ws, eventId, attempt);
+  recordManualAttempt(
+    ws: Workspace,
+    eventId: string,
+    attempt: AttemptRecord,
+    disableEndpoint?: DisabledReason,
+  ): Promise<{ event: EventRow; endpointDisabled: boolean } | undefined> {
+    return delivery.recordManualAttempt(this.db, this.#support, ws, eventId, attempt, disableEndpoint);
   }
 
   async recoverEvents(ws: Workspace, endpointId: string, window: { since: number; until: number; now: number }): Promise<number> {
