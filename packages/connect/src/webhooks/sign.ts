@@ -1,4 +1,4 @@
-import type { CryptoProvider } from "./crypto/crypto-provider.js";
+import type { CryptoProvider, MacEncoding } from "./crypto/crypto-provider.js";
 import { decodeBase64, encodeBase64, encodeHex } from "./encoding.js";
 
 /** Input of {@link signMedblocksSignature}. */
@@ -61,25 +61,52 @@ function checkId(id: unknown): void {
   if (typeof id !== "string" || id === "") throw new TypeError("id must be a non-empty string (the event id).");
 }
 
-function medblocksHeader(timestamp: number, macs: readonly Uint8Array[]): string {
+/** One MAC of a signature header: its key, the message as parts, and how the header writes it. */
+interface MacRequest {
+  key: string | Uint8Array;
+  parts: readonly (string | Uint8Array)[];
+  encoding: MacEncoding;
+}
+
+/** The `Medblocks-Signature` MACs: key, the secret's UTF-8 bytes; message, `${timestamp}.${payload}`. */
+function medblocksMacs(secrets: readonly string[], timestamp: number, payload: string | Uint8Array): MacRequest[] {
+  const parts = [`${timestamp}.`, payload];
+  return secrets.map((key) => ({ key, parts, encoding: "hex" }));
+}
+
+/** The Standard Webhooks MACs: key, the secret decoded; message, `${id}.${timestamp}.${payload}`. */
+function standardMacs(id: string, secrets: readonly string[], timestamp: number, payload: string | Uint8Array): MacRequest[] {
+  const parts = [`${id}.${timestamp}.`, payload];
+  return secrets.map((secret) => ({ key: standardWebhooksKey(secret), parts, encoding: "base64" }));
+}
+
+/**
+ * Every requested MAC, encoded, in order: computed at once where the provider's HMAC is
+ * synchronous (`node:crypto`), otherwise all started together (Web Crypto runs them concurrently).
+ */
+function encodedMacs(provider: CryptoProvider, requests: readonly MacRequest[]): string[] | Promise<string[]> {
+  if (provider.hmacSha256Encoded) {
+    const encoded = provider.hmacSha256Encoded.bind(provider);
+    return requests.map(({ key, parts, encoding }) => encoded(key, parts, encoding));
+  }
+  return Promise.all(
+    requests.map(async ({ key, parts, encoding }) => {
+      const mac = await provider.hmacSha256(key, parts);
+      return encoding === "hex" ? encodeHex(mac) : encodeBase64(mac);
+    }),
+  );
+}
+
+function medblocksHeader(timestamp: number, hexMacs: readonly string[]): string {
   let header = `t=${timestamp}`;
-  for (const mac of macs) header += `,v1=${encodeHex(mac)}`;
+  for (const mac of hexMacs) header += `,v1=${mac}`;
   return header;
 }
 
-function standardHeaders(id: string, timestamp: number, macs: readonly Uint8Array[]): StandardWebhooksHeaders {
+function standardHeaders(id: string, timestamp: number, base64Macs: readonly string[]): StandardWebhooksHeaders {
   let signature = "";
-  for (const mac of macs) signature += `${signature === "" ? "" : " "}v1,${encodeBase64(mac)}`;
+  for (const mac of base64Macs) signature += `${signature === "" ? "" : " "}v1,${mac}`;
   return { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": signature };
-}
-
-/** Starts one HMAC per key over the same parts, all at once (Web Crypto runs them concurrently). */
-function startMacs(
-  provider: CryptoProvider,
-  keys: readonly (string | Uint8Array)[],
-  parts: readonly (string | Uint8Array)[],
-): Promise<Uint8Array>[] {
-  return keys.map((key) => provider.hmacSha256(key, parts));
 }
 
 /**
@@ -93,8 +120,7 @@ export async function signMedblocksSignature(
 ): Promise<string> {
   const payload = checkSigningInput(options);
   const { secrets, timestamp } = options;
-  const macs = await Promise.all(startMacs(provider, secrets, [`${timestamp}.`, payload]));
-  return medblocksHeader(timestamp, macs);
+  return medblocksHeader(timestamp, await encodedMacs(provider, medblocksMacs(secrets, timestamp, payload)));
 }
 
 // Decoded Standard Webhooks keys, kept so repeated signing neither re-decodes nor (on Web Crypto)
@@ -132,9 +158,7 @@ export async function signStandardWebhooks(
   const payload = checkSigningInput(options);
   const { id, secrets, timestamp } = options;
   checkId(id);
-  const keys = secrets.map(standardWebhooksKey);
-  const macs = await Promise.all(startMacs(provider, keys, [`${id}.${timestamp}.`, payload]));
-  return standardHeaders(id, timestamp, macs);
+  return standardHeaders(id, timestamp, await encodedMacs(provider, standardMacs(id, secrets, timestamp, payload)));
 }
 
 /** Both header sets of a delivery, computed over the same exact bytes; input is checked once. */
@@ -145,11 +169,7 @@ export async function signDeliveryHeaders(
   const payload = checkSigningInput(options);
   const { id, secrets, timestamp } = options;
   checkId(id);
-  const keys = secrets.map(standardWebhooksKey);
-  const macs = await Promise.all([
-    ...startMacs(provider, secrets, [`${timestamp}.`, payload]),
-    ...startMacs(provider, keys, [`${id}.${timestamp}.`, payload]),
-  ]);
+  const macs = await encodedMacs(provider, [...medblocksMacs(secrets, timestamp, payload), ...standardMacs(id, secrets, timestamp, payload)]);
   return {
     "Medblocks-Signature": medblocksHeader(timestamp, macs.slice(0, secrets.length)),
     ...standardHeaders(id, timestamp, macs.slice(secrets.length)),

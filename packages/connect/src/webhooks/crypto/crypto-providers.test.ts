@@ -99,6 +99,30 @@ describe.each<[string, CryptoProvider]>([
   });
 });
 
+describe("node provider: encoded MACs", () => {
+  // RFC 4231 test cases 1 and 2, as the RFC prints them (hex) and re-encoded as base64.
+  const key1 = new Uint8Array(20).fill(0x0b);
+  const CASE1 = "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7";
+  const CASE2 = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  const encoded = nodeCryptoProvider.hmacSha256Encoded!;
+
+  it("writes the same MAC as lowercase hex", () => {
+    expect(encoded(key1, ["Hi There"], "hex")).toBe(CASE1);
+    expect(encoded("Jefe", ["what do ya ", "want for nothing?"], "hex")).toBe(CASE2);
+  });
+
+  it("writes the same MAC as standard base64", () => {
+    expect(encoded(key1, ["Hi There"], "base64")).toBe(Buffer.from(CASE1, "hex").toString("base64"));
+    expect(encoded(utf8("Jefe"), [utf8("what do ya want for nothing?")], "base64")).toBe(
+      Buffer.from(CASE2, "hex").toString("base64"),
+    );
+  });
+
+  it("web crypto has none, so signing there takes the asynchronous path", () => {
+    expect(webCryptoProvider.hmacSha256Encoded).toBeUndefined();
+  });
+});
+
 describe("web crypto key cache", () => {
   it("stays bounded while signing with many secrets", async () => {
     for (let i = 0; i < 100; i++) await webCryptoProvider.hmacSha256(`whsec_cache_${i}`, ["x"]);

@@ -8,11 +8,19 @@ import type { CryptoProvider } from "./crypto-provider.js";
 export const nodeCryptoProvider: CryptoProvider = {
   name: "node",
   hmacSha256(key, parts) {
-    const hmac = createHmac("sha256", key);
-    for (let i = 0; i < parts.length; i++) hmac.update(parts[i]!);
-    return Promise.resolve(hmac.digest());
+    return Promise.resolve(hmacOf(key, parts).digest());
+  },
+  hmacSha256Encoded(key, parts, encoding) {
+    return hmacOf(key, parts).digest(encoding);
   },
   timingSafeEqual(a, b) {
     return a.length === b.length && timingSafeEqual(a, b);
   },
 };
+
+/** An HMAC-SHA256 under `key` fed every part, not yet digested. */
+function hmacOf(key: string | Uint8Array, parts: readonly (string | Uint8Array)[]) {
+  const hmac = createHmac("sha256", key);
+  for (let i = 0; i < parts.length; i++) hmac.update(parts[i]!);
+  return hmac;
+}
