@@ -97,6 +97,21 @@ describeEachDatabase("delivery after an endpoint changes", (kind) => {
       await expect(constructEvent(request.body, signature(request), old)).rejects.toThrow();
     }
   });
+
+  test("when other processes cannot be told of a change, the change stands and the failure is logged", async () => {
+    const { key, endpointId } = await backlog("/unannounced", 0);
+    const store = api.service.store;
+    const announce = store.announceEndpointChanged;
+    store.announceEndpointChanged = () => Promise.reject(new Error("notification channel down"));
+    try {
+      const patched = await api.request("PATCH", `/webhooks/${endpointId}`, { key, body: { status: "disabled" } });
+      expect(patched).toMatchObject({ status: 200, body: { status: "disabled" } });
+      const line = await waitUntil(() => api.logs.find((l) => l.includes("could not tell other processes")), 2_000);
+      expect(JSON.parse(line)).toMatchObject({ level: 40, endpoint_id: endpointId, err: { message: "notification channel down" } });
+    } finally {
+      store.announceEndpointChanged = announce;
+    }
+  });
 });
 
 describePostgres("delivery after an endpoint changes in another process", () => {
