@@ -1,7 +1,7 @@
 import { constructEvent, WEBHOOK_EVENT_TYPES } from "@medblocks/connect";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../server/test/support/databases.js";
-import { startReceiver, type TestReceiver } from "../../server/test/support/receiver.js";
+import { answer, startReceiver, type TestReceiver } from "../../server/test/support/receiver.js";
 import { startTestService, type TestService } from "../../server/test/support/service.js";
 import { waitUntil } from "../../server/test/support/wait.js";
 import { expectOneLineError, json, runCli } from "./support/cli.js";
@@ -70,6 +70,27 @@ test("events attempts and redeliver on a delivered event; a second redeliver wit
   expect(JSON.parse(again.stderr).error).toMatchObject({ type: "rate_limit_error", code: "throttled", status: 429 });
   expect(table.stdout).toMatch(/^#\s+TRIGGER\s+OUTCOME\s+STATUS\s+DURATION\s+STARTED\s+ERROR \/ RESPONSE\n1\s+automatic\s+delivered\s+200\s+\d+ ms\s+\d+s ago\s+ok\n2\s+manual\s+delivered\s+200\s+\d+ ms\s+\d+s ago\s+ok\n$/);
 }, 90_000);
+
+test("a redelivery answered 410 says the endpoint is now disabled and how to re-enable it", async () => {
+  const key = await api.mintKey("cli-trigger-gone");
+  const gone = (await api.request("POST", "/webhooks", { key, body: { url: `${receiver.url}/gone`, events: ["*"] } })).body;
+  const id = json(await cli(["trigger", "records.sync.completed", "--json"], { MEDBLOCKS_API_KEY: key })).data[0].id as string;
+  await waitUntil(async () => (await api.request("GET", `/events/${id}`, { key })).body.delivered_at !== null, 15_000);
+
+  receiver.respondWith((request, response, body) => (request.url === "/gone" ? answer(410, "gone")(request, response, body) : answer(200, "ok")(request, response, body)));
+  try {
+    const redelivered = await cli(["events", "redeliver", id], { MEDBLOCKS_API_KEY: key });
+    expect(redelivered.code, redelivered.stderr).toBe(0);
+    expect(redelivered.stdout).toBe(
+      `Not delivered ${id} (records.sync.completed): 410 gone. See \`medblocks events attempts ${id}\`.\n` +
+        `A 410 Gone disables the endpoint: ${gone.id} is now disabled, and its pending events wait.\n` +
+        `Re-enable it with \`medblocks webhooks update ${gone.id} --status active\`.\n`,
+    );
+    expect((await api.request("GET", `/webhooks/${gone.id}`, { key })).body.status).toBe("disabled");
+  } finally {
+    receiver.respondWith(answer(200, "ok"));
+  }
+}, 60_000);
 
 test("unknown types, bad overrides and a workspace without endpoints", async () => {
   const lonely = await api.mintKey("cli-trigger-empty");

@@ -47,6 +47,11 @@ export function registerEvents(program: Command): void {
           say(`${green("Delivered")} ${bold(record.id)} (${record.type}): ${status}${body}`);
         } else {
           say(`${red("Not delivered")} ${bold(record.id)} (${record.type}): ${status}${body}. See \`medblocks events attempts ${record.id}\`.`);
+          // The service disabled the endpoint on that answer, as it does after an automatic attempt.
+          if (code === 410) {
+            say(`A 410 Gone disables the endpoint: ${record.webhook_endpoint_id} is now disabled, and its pending events wait.`);
+            say(`Re-enable it with \`medblocks webhooks update ${record.webhook_endpoint_id} --status active\`.`);
+          }
         }
       });
     });
