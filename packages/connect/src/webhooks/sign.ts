@@ -86,8 +86,7 @@ function standardMacs(id: string, secrets: readonly string[], timestamp: number,
  */
 function encodedMacs(provider: CryptoProvider, requests: readonly MacRequest[]): string[] | Promise<string[]> {
   if (provider.hmacSha256Encoded) {
-    const encoded = provider.hmacSha256Encoded.bind(provider);
-    return requests.map(({ key, parts, encoding }) => encoded(key, parts, encoding));
+    return requests.map(({ key, parts, encoding }) => provider.hmacSha256Encoded!(key, parts, encoding));
   }
   return Promise.all(
     requests.map(async ({ key, parts, encoding }) => {

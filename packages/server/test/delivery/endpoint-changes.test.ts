@@ -1,5 +1,5 @@
 import { constructEvent } from "@medblocks/connect";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, beforeAll, expect, test, vi } from "vitest";
 import { createTestDatabase, describeEachDatabase, describePostgres, type TestDatabase } from "../support/databases.js";
 import { answer, startReceiver, type Behaviour, type TestReceiver } from "../support/receiver.js";
 import { startTestService, type TestService } from "../support/service.js";
@@ -100,16 +100,15 @@ describeEachDatabase("delivery after an endpoint changes", (kind) => {
 
   test("when other processes cannot be told of a change, the change stands and the failure is logged", async () => {
     const { key, endpointId } = await backlog("/unannounced", 0);
-    const store = api.service.store;
-    const announce = store.announceEndpointChanged;
-    store.announceEndpointChanged = () => Promise.reject(new Error("notification channel down"));
+    const announce = vi.spyOn(api.service.store, "announceEndpointChanged").mockRejectedValue(new Error("notification channel down"));
     try {
       const patched = await api.request("PATCH", `/webhooks/${endpointId}`, { key, body: { status: "disabled" } });
       expect(patched).toMatchObject({ status: 200, body: { status: "disabled" } });
       const line = await waitUntil(() => api.logs.find((l) => l.includes("could not tell other processes")), 2_000);
       expect(JSON.parse(line)).toMatchObject({ level: 40, endpoint_id: endpointId, err: { message: "notification channel down" } });
+      expect(announce).toHaveBeenCalledWith(endpointId);
     } finally {
-      store.announceEndpointChanged = announce;
+      announce.mockRestore();
     }
   });
 });
